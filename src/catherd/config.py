@@ -1,0 +1,144 @@
+"""The project file ``catherd.toml``: what to read, where the store is, where decisions live.
+
+Relative paths in the file are relative to the file's own folder, so a project folder can
+be moved or cloned as a whole.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from catherd.errors import InputError
+from catherd.sources.git.repository import is_url
+
+CONFIG_NAME = "catherd.toml"
+DEFAULT_DB = "catherd.duckdb"
+
+INIT_TEMPLATE = """\
+# catherd project file. `catherd sync` reads it; relative paths are relative to this file.
+
+[project]
+name = "{name}"
+# The store: one DuckDB file, nothing to start.
+db = "catherd.duckdb"
+
+# One [[repositories]] table per git repository to ingest: a working tree, a bare repository,
+# a .bundle file, or a URL (cloned once as a mirror, fetched again on each sync).
+[[repositories]]
+location = "{location}"
+# name = "{name}"           # shown in reports; defaults to the last part of the location
+# all_branches = false      # true: every branch, not only the default one
+
+[identity]
+# Decisions about who is who, written by `catherd people merge/split`; review it like code.
+overrides = "identities.toml"
+# Your e-mail domain -> organisation map and time-bounded affiliations (see the file).
+organisations = "organisations.toml"
+# An extra mailmap applied on top of each repository's own .mailmap (optional).
+# mailmap = "mailmap"
+"""
+
+ORGANISATIONS_TEMPLATE = """\
+# Organisations for catherd, read after the map catherd ships (which it extends and overrides).
+# A domain covers its subdomains. Unmapped company domains are shown as "unknown".
+
+[domains]
+# "example.com" = "Example Inc"
+
+# Someone's organisation for a period, whatever address they used (dates are YYYY-MM-DD;
+# "from" is inclusive, "until" exclusive; either may be left out).
+# [[affiliation]]
+# person = "jane@example.org"          # an e-mail, "Name <email>" or github:login
+# organisation = "Company A"
+# until = 2021-03-01
+#
+# [[affiliation]]
+# person = "jane@example.org"
+# organisation = "Company B"
+# from = 2021-03-01
+"""
+
+
+@dataclass(frozen=True)
+class RepositorySpec:
+    location: str
+    name: str | None = None
+    all_branches: bool = False
+
+
+@dataclass
+class Config:
+    """Settings from ``catherd.toml`` (or defaults when there is none)."""
+
+    root: Path
+    project_name: str = "project"
+    db: Path = field(default_factory=lambda: Path(DEFAULT_DB))
+    repositories: list[RepositorySpec] = field(default_factory=list)
+    overrides: Path | None = None
+    organisations: Path | None = None
+    mailmap: Path | None = None
+    source: Path | None = None  # the file these settings came from
+
+    @property
+    def cache_dir(self) -> Path:
+        """Where mirrors of bundles and URLs live: beside the store."""
+        return self.db.parent / ".catherd" / "repos"
+
+
+def load_config(path: Path | None = None, db: Path | None = None) -> Config:
+    """Read ``path`` (or ``./catherd.toml`` if it exists); ``db`` overrides the store path."""
+    explicit = path is not None
+    path = path or Path(CONFIG_NAME)
+    if not path.exists():
+        if explicit:
+            raise InputError(f"{path}: project file not found (create one with `catherd init`)")
+        config = Config(root=Path.cwd(), project_name=Path.cwd().name)
+        config.overrides = Path("identities.toml").resolve()
+        config.organisations = _existing(Path("organisations.toml"))
+        if db is not None:
+            config.db = db
+        return config
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: not valid TOML: {exc}") from exc
+    root = path.resolve().parent
+    project = _table(data, "project", path)
+    identity = _table(data, "identity", path)
+    config = Config(root=root, source=path)
+    config.project_name = str(project.get("name") or root.name)
+    config.db = db if db is not None else root / str(project.get("db", DEFAULT_DB))
+    for n, entry in enumerate(data.get("repositories", []), start=1):
+        if not isinstance(entry, dict) or not isinstance(entry.get("location"), str):
+            raise InputError(f"{path}: [[repositories]] #{n} needs location = \"path or URL\"")
+        location = entry["location"]
+        if not is_url(location):
+            location = str((root / location).resolve())
+        all_branches = entry.get("all_branches", False)
+        if not isinstance(all_branches, bool):
+            raise InputError(f"{path}: [[repositories]] #{n}: all_branches must be true or false")
+        config.repositories.append(RepositorySpec(location, entry.get("name"), all_branches))
+    config.overrides = root / str(identity.get("overrides", "identities.toml"))
+    if "organisations" in identity:
+        config.organisations = root / str(identity["organisations"])
+        if not config.organisations.is_file():
+            raise InputError(f"{path}: organisations file {config.organisations} not found")
+    if identity.get("mailmap"):
+        config.mailmap = root / str(identity["mailmap"])
+        if not config.mailmap.is_file():
+            raise InputError(f"{path}: mailmap file {config.mailmap} not found")
+    return config
+
+
+def _table(data: dict[str, Any], key: str, path: Path) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise InputError(f"{path}: [{key}] must be a table")
+    return value
+
+
+def _existing(path: Path) -> Path | None:
+    return path.resolve() if path.is_file() else None

@@ -1,0 +1,19 @@
+"""The exceptions catherd raises on purpose: each carries a one-line message for the user."""
+
+
+class CatherdError(Exception):
+    """Base of the errors the CLI reports as one line and a non-zero exit code."""
+
+    exit_code = 1
+
+
+class InputError(CatherdError):
+    """Something the user gave (a path, a file, an option value) is not usable."""
+
+    exit_code = 2
+
+
+class SourceError(CatherdError):
+    """A data source (git, an API) failed while being read."""
+
+    exit_code = 3

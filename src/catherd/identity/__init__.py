@@ -1,0 +1,1 @@
+"""Who is who: identities merged into people, bots recognised, organisations over time."""

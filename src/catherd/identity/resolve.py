@@ -1,0 +1,292 @@
+"""Rebuild who is who from the raw tables: identities, people, organisations, contributions.
+
+An *identity* is a (name, e-mail) pair as git recorded it (e-mails compared lower-cased).
+Identities join into one *person* only through safe evidence:
+
+- ``email``: the same address (in any case), unless it is a placeholder like ``root@localhost``;
+- ``mailmap``: git's mailmap maps the identity to a canonical name and address;
+- ``github-noreply``: a ``12345+login@users.noreply.github.com`` address names the login;
+- ``override``: a ``[[merge]]`` decision in the overrides file.
+
+A ``[[split]]`` decision keeps an identity out of every automatic rule. Weaker evidence (same
+name, other addresses) is never applied here: ``suggest.py`` lists it for a person to confirm.
+Everything derived is rebuilt in one go inside the caller's transaction, so it is always
+consistent with the raw tables and with the latest decisions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import duckdb
+import pyarrow as pa
+
+from catherd.identity.bots import is_bot
+from catherd.identity.emails import domain_of, is_placeholder, noreply_login
+from catherd.identity.organisations import PERSONAL, UNKNOWN, OrganisationMap, org_slug
+from catherd.identity.overrides import IdentityRef, Overrides
+
+_RAW_IDENTITIES = """
+WITH raw AS (
+    SELECT coalesce(author_name, '') AS name, lower(trim(coalesce(author_email, ''))) AS email_key,
+           author_email AS email, author_name_mapped AS mapped_name,
+           lower(trim(author_email_mapped)) AS mapped_email, authored_at AS seen_at
+    FROM commits
+    UNION ALL
+    SELECT coalesce(ca.name, ''), lower(trim(coalesce(ca.email, ''))), ca.email, NULL, NULL,
+           c.authored_at
+    FROM commit_coauthors ca JOIN commits c USING (sha)
+)
+SELECT name, email_key, any_value(email) AS email, any_value(mapped_name) AS mapped_name,
+       any_value(mapped_email) AS mapped_email, count(*) AS contributions,
+       min(seen_at) AS first_seen, max(seen_at) AS last_seen
+FROM raw GROUP BY name, email_key ORDER BY name, email_key
+"""
+
+_CONTRIBUTIONS = """
+INSERT INTO contributions
+SELECT sha, role, identity_id, person_id, org_id, is_bot, contributed_at FROM (
+    SELECT c.sha, 'author' AS role, i.identity_id, i.person_id, i.org_id, p.is_bot,
+           c.authored_at AS contributed_at
+    FROM commits c
+    JOIN identities i ON i.name = coalesce(c.author_name, '')
+                     AND i.email_key = lower(trim(coalesce(c.author_email, '')))
+    JOIN people p USING (person_id)
+    UNION ALL
+    SELECT ca.sha, 'coauthor', i.identity_id, i.person_id, i.org_id, p.is_bot, c.authored_at
+    FROM commit_coauthors ca JOIN commits c USING (sha)
+    JOIN identities i ON i.name = coalesce(ca.name, '')
+                     AND i.email_key = lower(trim(coalesce(ca.email, '')))
+    JOIN people p USING (person_id)
+)
+WHERE contributed_at IS NOT NULL
+-- a co-author who is also the author (another of their addresses) counts once, as author
+QUALIFY row_number() OVER (PARTITION BY sha, person_id ORDER BY role = 'author' DESC) = 1
+"""
+
+_APPLY_AFFILIATIONS = """
+UPDATE contributions SET org_id = a.org_id
+FROM affiliations a
+WHERE a.person_id = contributions.person_id
+  AND (a.valid_from IS NULL OR contributions.contributed_at >= a.valid_from)
+  AND (a.valid_until IS NULL OR contributions.contributed_at < a.valid_until)
+"""
+
+
+@dataclass
+class _Identity:
+    key: tuple[str, str]
+    email: str | None
+    mapped_name: str | None
+    mapped_email: str | None
+    contributions: int
+    first_seen: datetime | None
+    last_seen: datetime | None
+
+    @property
+    def identity_id(self) -> str:
+        return hashlib.sha1("\0".join(self.key).encode()).hexdigest()[:16]
+
+
+@dataclass
+class ResolveResult:
+    identities: int = 0
+    people: int = 0
+    unmatched_overrides: list[str] = field(default_factory=list)
+
+
+class _UnionFind:
+    def __init__(self) -> None:
+        self.parent: dict[object, object] = {}
+
+    def find(self, node: object) -> object:
+        parent = self.parent.setdefault(node, node)
+        if parent != node:
+            parent = self.parent[node] = self.find(parent)
+        return parent
+
+    def union(self, a: object, b: object) -> None:
+        root_a, root_b = self.find(a), self.find(b)
+        if root_a != root_b:
+            self.parent[root_b] = root_a
+
+
+def resolve_identities(
+    con: duckdb.DuckDBPyConnection, overrides: Overrides, organisations: OrganisationMap
+) -> ResolveResult:
+    """Rebuild every derived identity table. Run inside a transaction."""
+    rows = con.execute(_RAW_IDENTITIES).fetchall()
+    identities = [_Identity((r[0], r[1]), r[2], r[3], r[4], r[5], r[6], r[7]) for r in rows]
+    result = ResolveResult(identities=len(identities))
+    by_email: dict[str, list[_Identity]] = defaultdict(list)
+    by_login: dict[str, list[_Identity]] = defaultdict(list)
+    for identity in identities:
+        by_email[identity.key[1]].append(identity)
+        login = noreply_login(identity.key[1])
+        if login:
+            by_login[login].append(identity)
+
+    def matching(ref: IdentityRef) -> list[_Identity]:
+        if ref.login:
+            return by_login.get(ref.login, [])
+        found = by_email.get(ref.email or "", [])
+        if ref.name is not None:
+            found = [i for i in found if i.key[0].casefold() == ref.name.casefold()]
+        return found
+
+    split = {id(i) for ref in overrides.splits for i in matching(ref)}
+    groups = _UnionFind()
+    edges: dict[int, list[tuple[object, str]]] = defaultdict(list)
+
+    def link(identity: _Identity, node: object, rule: str) -> None:
+        groups.union(id(identity), node)
+        edges[id(identity)].append((node, rule))
+
+    for identity in identities:
+        groups.find(id(identity))
+        if id(identity) in split:
+            continue
+        email = identity.key[1]
+        if not is_placeholder(email):
+            link(identity, ("email", email), "email")
+        if identity.mapped_email and (identity.mapped_name, identity.mapped_email) != (
+            identity.key[0], email
+        ):
+            if not is_placeholder(identity.mapped_email):
+                link(identity, ("email", identity.mapped_email), "mailmap")
+        login = noreply_login(email)
+        if login:
+            link(identity, ("login", login), "github-noreply")
+    for number, refs in enumerate(overrides.merges):
+        for ref in refs:
+            members = matching(ref)
+            if not members:
+                result.unmatched_overrides.append(f"merge #{number + 1}: {ref}")
+            for identity in members:
+                link(identity, ("override", number), "override")
+
+    members_of: dict[object, list[_Identity]] = defaultdict(list)
+    for identity in identities:
+        members_of[groups.find(id(identity))].append(identity)
+    # A rule explains a merge only where its node links this identity to another one.
+    node_members = Counter(node for links in edges.values() for node in {n for n, _ in links})
+
+    person_settings: dict[int, tuple[str | None, bool | None]] = {}
+    for ref, name, bot in overrides.people:
+        members = matching(ref)
+        if not members:
+            result.unmatched_overrides.append(f"person: {ref}")
+        for identity in members:
+            person_settings[id(identity)] = (name, bot)
+
+    identity_rows: dict[str, list] = defaultdict(list)
+    people_rows: dict[str, list] = defaultdict(list)
+    person_of: dict[int, str] = {}
+    org_names: dict[str, tuple[str, str]] = {
+        UNKNOWN: ("Unknown", UNKNOWN),
+        PERSONAL: ("Personal address", PERSONAL),
+    }
+    domain_rows: dict[str, tuple[str, str]] = {}
+    for group in members_of.values():
+        anchor = min(group, key=lambda i: (i.first_seen or datetime.max, i.key))
+        person_id = "p" + hashlib.sha1("\0".join(anchor.key).encode()).hexdigest()[:10]
+        name_override = next((person_settings[id(i)][0] for i in group
+                              if id(i) in person_settings and person_settings[id(i)][0]), None)  # fmt: skip
+        bot_override = next((person_settings[id(i)][1] for i in group
+                             if id(i) in person_settings and person_settings[id(i)][1] is not None),
+                            None)  # fmt: skip
+        group_is_bot = any(is_bot(i.key[0], i.key[1]) for i in group)
+        people_rows["person_id"].append(person_id)
+        people_rows["display_name"].append(name_override or _display_name(group))
+        people_rows["primary_email"].append(_primary_email(group))
+        people_rows["is_bot"].append(group_is_bot if bot_override is None else bot_override)
+        for identity in group:
+            person_of[id(identity)] = person_id
+            domain = domain_of(identity.key[1])
+            if is_placeholder(identity.key[1]):
+                org_id, org_name, kind, rule = UNKNOWN, "Unknown", UNKNOWN, "placeholder"
+            else:
+                org, rule = organisations.classify(domain)
+                org_id, org_name, kind = org.org_id, org.name, org.kind
+            org_names.setdefault(org_id, (org_name, kind))
+            if domain:
+                domain_rows[domain] = (org_id, rule)
+            rules = sorted(
+                {rule for node, rule in edges[id(identity)] if node_members[node] > 1}
+            ) or ["alone"]
+            identity_rows["identity_id"].append(identity.identity_id)
+            identity_rows["name"].append(identity.key[0])
+            identity_rows["email"].append(identity.email)
+            identity_rows["email_key"].append(identity.key[1])
+            identity_rows["login"].append(noreply_login(identity.key[1]))
+            identity_rows["org_id"].append(org_id)
+            identity_rows["person_id"].append(person_id)
+            identity_rows["merged_by"].append(",".join(rules))
+            identity_rows["is_bot"].append(is_bot(identity.key[0], identity.key[1]))
+            identity_rows["first_seen"].append(identity.first_seen)
+            identity_rows["last_seen"].append(identity.last_seen)
+            identity_rows["contributions"].append(identity.contributions)
+    result.people = len(members_of)
+
+    affiliation_rows: dict[str, list] = defaultdict(list)
+    for affiliation in organisations.affiliations:
+        members = matching(IdentityRef.parse(affiliation.person))
+        if not members:
+            result.unmatched_overrides.append(f"affiliation: {affiliation.person}")
+        org_id = org_slug(affiliation.organisation)
+        org_names.setdefault(org_id, (affiliation.organisation, "company"))
+        for person_id in sorted({person_of[id(i)] for i in members}):
+            affiliation_rows["person_id"].append(person_id)
+            affiliation_rows["org_id"].append(org_id)
+            affiliation_rows["valid_from"].append(affiliation.valid_from)
+            affiliation_rows["valid_until"].append(affiliation.valid_until)
+            affiliation_rows["source"].append("organisation map")
+
+    _replace(con, "identities", identity_rows)
+    _replace(con, "people", {**people_rows, "hidden": [False] * len(people_rows["person_id"])})
+    _replace(con, "organisations", {
+        "org_id": list(org_names), "name": [v[0] for v in org_names.values()],
+        "kind": [v[1] for v in org_names.values()],
+    })  # fmt: skip
+    _replace(con, "email_domains", {
+        "domain": list(domain_rows), "org_id": [v[0] for v in domain_rows.values()],
+        "rule": [v[1] for v in domain_rows.values()],
+    })  # fmt: skip
+    _replace(con, "affiliations", affiliation_rows)
+    con.execute("DELETE FROM contributions")
+    con.execute(_CONTRIBUTIONS)
+    con.execute(_APPLY_AFFILIATIONS)
+    return result
+
+
+def _display_name(group: list[_Identity]) -> str:
+    names: Counter[str] = Counter()
+    for identity in group:
+        names[identity.mapped_name or identity.key[0]] += identity.contributions
+    best = [name for name, _ in names.most_common() if name.strip()]
+    return best[0] if best else (group[0].email or "(no name)")
+
+
+def _primary_email(group: list[_Identity]) -> str | None:
+    ranked = sorted(
+        (i for i in group if not is_placeholder(i.key[1])),
+        key=lambda i: (noreply_login(i.key[1]) is not None, -i.contributions, i.key),
+    )
+    return ranked[0].key[1] if ranked else None
+
+
+def _replace(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, list]) -> None:
+    """Replace a derived table's rows with ``columns`` (a dict of equal-length lists)."""
+    names = [row[0] for row in con.execute(f"DESCRIBE {table}").fetchall()]
+    con.execute(f"DELETE FROM {table}")
+    if not columns or not next(iter(columns.values()), []):
+        return
+    data = pa.table({name: columns[name] for name in names})
+    con.register("derived_rows", data)
+    try:
+        con.execute(f"INSERT INTO {table} SELECT * FROM derived_rows")
+    finally:
+        con.unregister("derived_rows")

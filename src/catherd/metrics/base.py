@@ -1,0 +1,96 @@
+"""What a metric is, the parameters every metric takes, and the registry of all of them.
+
+A metric is a function from ``Sources`` (ibis tables over the store, already filtered by the
+parameters) to an ibis table expression. It never runs SQL itself, so the same definition can
+run on DuckDB here or on another ibis backend (Spark, BigQuery) for a whole ecosystem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from catherd.errors import InputError
+
+PERIODS = {"month": "M", "quarter": "Q", "year": "Y"}
+
+
+@dataclass(frozen=True)
+class Params:
+    """What every metric is computed over."""
+
+    since: date | None = None
+    until: date | None = None  # exclusive
+    by: str = "month"
+    repository: str | None = None
+    include_bots: bool = False
+
+    def __post_init__(self) -> None:
+        if self.by not in PERIODS:
+            raise InputError(f"--by {self.by!r}: choose one of {', '.join(PERIODS)}")
+        if self.since and self.until and self.until <= self.since:
+            raise InputError(f"--until {self.until} must be after --since {self.since}")
+
+
+@dataclass
+class Sources:
+    """ibis tables a metric reads, restricted to the repository and bots choice of ``Params``.
+
+    ``contributions`` and ``commits`` are also restricted to ``[since, until)``; the
+    ``*_all_time`` variants are not, for metrics that need history (first contribution ever).
+    """
+
+    params: Params
+    contributions: ir.Table
+    contributions_all_time: ir.Table
+    commits: ir.Table
+    commit_files: ir.Table
+    people: ir.Table
+    organisations: ir.Table
+
+    def period(self, column: ir.TimestampValue) -> ir.DateValue:
+        """The start date of the period (month, quarter, year) a timestamp falls in."""
+        return column.truncate(PERIODS[self.params.by]).date()
+
+
+MetricFunction = Callable[[Sources], ir.Table]
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    title: str
+    unit: str  # what one row is: "period", "person", "window"
+    summary: str
+    function: MetricFunction
+    chaoss: str | None = None
+    zero_fill: tuple[str, ...] = field(default_factory=tuple)  # columns that are 0 in an empty period
+
+
+REGISTRY: dict[str, Metric] = {}
+
+
+def metric(
+    name: str, title: str, unit: str, summary: str, chaoss: str | None = None,
+    zero_fill: tuple[str, ...] = (),
+) -> Callable[[MetricFunction], MetricFunction]:  # fmt: skip
+    """Register a metric function under ``name``."""
+
+    def register(function: MetricFunction) -> MetricFunction:
+        REGISTRY[name] = Metric(name, title, unit, summary, function, chaoss, zero_fill)
+        return function
+
+    return register
+
+
+def timestamp_bound(day: date) -> datetime:
+    return datetime.combine(day, time.min)
+
+
+def literal_date(day: date) -> Any:
+    return ibis.literal(timestamp_bound(day), type="timestamp('UTC')")

@@ -1,0 +1,253 @@
+"""Locate, mirror and read one git repository: what catherd ingests and from which refs.
+
+A *location* is what a user typed: a working tree, a bare repository, a ``.bundle`` file or
+a URL. Working trees and bare repositories are read in place; bundles and URLs are mirrored
+into a cache folder first (``git clone --mirror``) and fetched again on each sync, so that
+pull-request refs (``refs/pull/N/head``) come along.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import queue
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from catherd.errors import InputError, SourceError
+
+_URL = re.compile(r"^(https?|ssh|git|file)://|^[\w.-]+@[\w.-]+:")
+_PULL_HEAD = re.compile(r"^refs/pull/(\d+)/head$")
+
+
+def git_executable() -> str:
+    found = shutil.which("git")
+    if not found:
+        raise SourceError("git executable not found on PATH: install git to ingest repositories")
+    return found
+
+
+def run_git(git_dir: Path | str, *args: str, check: bool = True) -> str:
+    """Run one git command in ``git_dir`` and return its stdout (UTF-8, replaced on error)."""
+    proc = subprocess.run(
+        [git_executable(), "--git-dir", str(git_dir), *args],
+        capture_output=True,
+        check=False,
+    )
+    if check and proc.returncode != 0:
+        message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise SourceError(f"git {args[0]} failed in {git_dir}: {message[-1] if message else ''}")
+    return proc.stdout.decode("utf-8", "replace")
+
+
+def is_url(location: str) -> bool:
+    return bool(_URL.match(location))
+
+
+def default_name(location: str) -> str:
+    """A short repository name from a location: the last path part without .git/.bundle."""
+    tail = location.rstrip("/").replace(":", "/").split("/")
+    name = tail[-1] or "repository"
+    for suffix in (".git", ".bundle"):
+        name = name.removesuffix(suffix)
+    if name in {"", "."}:
+        name = Path(location).resolve().name
+    return name
+
+
+@dataclass(frozen=True)
+class GitRepository:
+    """A git directory ready to be read, and how it was obtained."""
+
+    location: str
+    git_dir: Path
+    kind: str  # "worktree", "bare", "bundle" or "url"
+    work_tree: Path | None = None
+
+    def mailmap_fingerprint(self, extra_file: str | None) -> str:
+        """A digest of the mailmap git applies here, to notice when it changes."""
+        digest = hashlib.sha1()
+        if self.work_tree is not None:
+            own = self.work_tree / ".mailmap"
+            digest.update(own.read_bytes() if own.is_file() else b"")
+        else:
+            digest.update(run_git(self.git_dir, "rev-parse", "-q", "--verify", "HEAD:.mailmap",
+                                  check=False).encode())  # fmt: skip
+        if extra_file:
+            try:
+                digest.update(Path(extra_file).read_bytes())
+            except OSError as exc:
+                raise InputError(f"{extra_file}: cannot read the mailmap file: {exc.strerror}")
+        return digest.hexdigest()
+
+    # -- refs -----------------------------------------------------------------------------
+    def tips(self, all_branches: bool) -> dict[str, str]:
+        """The refs catherd follows, mapped to the commit each points at."""
+        if not all_branches:
+            sha = run_git(self.git_dir, "rev-parse", "--verify", "--quiet", "HEAD^{commit}",
+                          check=False).strip()  # fmt: skip
+            if not sha:
+                return {}
+            branch = run_git(self.git_dir, "symbolic-ref", "-q", "HEAD", check=False).strip()
+            return {branch or "HEAD": sha}
+        out = run_git(
+            self.git_dir, "for-each-ref", "--format=%(objectname) %(objecttype) %(refname)",
+            "refs/heads", "refs/remotes",
+        )  # fmt: skip
+        tips = {}
+        for line in out.splitlines():
+            sha, kind, ref = line.split(" ", 2)
+            if kind == "commit" and not ref.endswith("/HEAD"):
+                tips[ref] = sha
+        return tips
+
+    def default_branch(self) -> str | None:
+        ref = run_git(self.git_dir, "symbolic-ref", "-q", "HEAD", check=False).strip()
+        return ref.removeprefix("refs/heads/") or None
+
+    def pull_request_heads(self) -> dict[str, int]:
+        """Commit hash -> pull-request number, from GitHub's ``refs/pull/N/head`` refs."""
+        out = run_git(self.git_dir, "for-each-ref", "--format=%(objectname) %(refname)",
+                      "refs/pull")  # fmt: skip
+        heads: dict[str, int] = {}
+        for line in out.splitlines():
+            sha, ref = line.split(" ", 1)
+            found = _PULL_HEAD.match(ref)
+            if found:
+                # The lowest number wins when one commit heads several PRs: it was first.
+                number = int(found.group(1))
+                heads[sha] = min(number, heads.get(sha, number))
+        return heads
+
+    def has_commit(self, sha: str) -> bool:
+        proc = subprocess.run(
+            [git_executable(), "--git-dir", str(self.git_dir), "cat-file", "-e", f"{sha}^{{commit}}"],
+            capture_output=True,
+            check=False,
+        )
+        return proc.returncode == 0
+
+    def rev_list(self, include: Sequence[str], exclude: Sequence[str] = ()) -> set[str]:
+        if not include:
+            return set()
+        out = run_git(self.git_dir, "rev-list", *include, *(f"^{sha}" for sha in exclude), "--")
+        return set(out.split())
+
+    # -- the log stream -------------------------------------------------------------------
+    def log_command(self, include: Sequence[str], exclude: Sequence[str], fmt: str,
+                    mailmap_file: str | None = None, numstat: bool = True) -> list[str]:  # fmt: skip
+        """One ``git log`` over ``include`` minus ``exclude``, NUL-separated, in ``fmt``."""
+        command = [git_executable(), "--git-dir", str(self.git_dir)]
+        if self.work_tree is not None:
+            command += ["--work-tree", str(self.work_tree)]  # so git finds its .mailmap
+        if mailmap_file:
+            command += ["-c", f"mailmap.file={mailmap_file}"]
+        command += ["-c", "core.quotepath=off", "-c", "log.showSignature=false", "log", "-z"]
+        if numstat:
+            command += ["--numstat", "--find-renames"]
+        command += [
+            "--no-color", "--no-abbrev-commit", f"--format={fmt}",
+            *include, *(f"^{sha}" for sha in exclude), "--",
+        ]  # fmt: skip
+        return command
+
+    def stream_log(self, command: list[str], chunk_size: int = 1 << 20) -> Iterator[bytes]:
+        """Yield the stdout of one ``git log`` process; raise ``SourceError`` if it fails.
+
+        A thread drains the pipe into a queue so that git never waits while the consumer
+        is busy loading a batch: git's own pace is the floor of an ingest.
+        """
+        chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=256)
+        with tempfile.TemporaryFile() as stderr:
+            proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr)
+            stdout = proc.stdout
+            assert stdout is not None
+
+            def drain() -> None:
+                try:
+                    while chunk := stdout.read1(chunk_size):
+                        chunks.put(chunk)
+                finally:
+                    chunks.put(None)
+
+            reader = threading.Thread(target=drain, name="git-log-reader", daemon=True)
+            reader.start()
+            try:
+                while (chunk := chunks.get()) is not None:
+                    yield chunk
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                while reader.is_alive():  # unblock a reader stuck on a full queue
+                    with contextlib.suppress(queue.Empty):
+                        chunks.get(timeout=0.05)
+                stdout.close()
+                code = proc.wait()
+            if code != 0:
+                stderr.seek(0)
+                text = stderr.read().decode("utf-8", "replace").strip()
+                raise SourceError(f"git log failed in {self.location}: {text or f'exit {code}'}")
+
+
+def open_repository(location: str, cache_dir: Path) -> GitRepository:
+    """Resolve a location to a readable git directory, mirroring bundles and URLs."""
+    git_executable()
+    if is_url(location):
+        return _mirror(location, "url", cache_dir)
+    path = Path(location).expanduser()
+    if not path.exists():
+        raise InputError(f"{location}: no such file or directory")
+    if path.is_file():
+        if not _is_bundle(path):
+            raise InputError(f"{location}: not a git bundle (and files are not repositories)")
+        return _mirror(str(path.resolve()), "bundle", cache_dir)
+    proc = subprocess.run(
+        [git_executable(), "-C", str(path), "rev-parse", "--is-bare-repository", "--absolute-git-dir"],
+        capture_output=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise InputError(f"{location}: not a git repository")
+    bare, git_dir = proc.stdout.decode().split("\n")[:2]
+    if bare == "true":
+        return GitRepository(str(path.resolve()), Path(git_dir), "bare")
+    top = subprocess.run([git_executable(), "-C", str(path), "rev-parse", "--show-toplevel"],
+                         capture_output=True, check=True).stdout.decode().strip()  # fmt: skip
+    return GitRepository(str(path.resolve()), Path(git_dir), "worktree", Path(top))
+
+
+def _is_bundle(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(16) in (b"# v2 git bundle\n", b"# v3 git bundle\n")
+
+
+def _mirror(source: str, kind: str, cache_dir: Path) -> GitRepository:
+    key = hashlib.sha1(source.encode()).hexdigest()[:10]
+    target = cache_dir / f"{default_name(source)}-{key}.git"
+    if target.exists():
+        _git_checked(["--git-dir", str(target), "fetch", "--prune", "--quiet", "origin"], source)
+    else:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        # Clone beside the target and rename, so an interrupted clone never looks complete.
+        partial = Path(tempfile.mkdtemp(prefix=".partial-", dir=cache_dir))
+        try:
+            _git_checked(["clone", "--mirror", "--quiet", source, str(partial / "repo.git")], source)
+            os.replace(partial / "repo.git", target)
+        finally:
+            shutil.rmtree(partial, ignore_errors=True)
+    return GitRepository(source, target, kind)
+
+
+def _git_checked(args: list[str], source: str) -> None:
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
+    proc = subprocess.run([git_executable(), *args], capture_output=True, env=env, check=False)
+    if proc.returncode != 0:
+        lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise SourceError(f"{source}: git {args[0]} failed: {lines[-1] if lines else 'unknown error'}")

@@ -1,0 +1,108 @@
+"""Open a catherd store (one DuckDB file), migrate it, and run all-or-nothing transactions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from catherd.errors import InputError
+from catherd.store.schema import MIGRATIONS, SCHEMA_VERSION
+
+
+class Store:
+    """A connection to one store file; every write goes through ``transaction()``."""
+
+    def __init__(self, path: Path | str, read_only: bool = False) -> None:
+        self.path = Path(path)
+        if read_only and not self.path.exists():
+            raise InputError(f"{self.path}: no catherd store here (run `catherd analyze` first)")
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.IOException as exc:
+            raise InputError(f"{self.path}: cannot open the store: {_first_line(exc)}") from exc
+        except duckdb.Error as exc:
+            raise InputError(f"{self.path}: not a catherd store: {_first_line(exc)}") from exc
+        # Periods (months, years) are cut in UTC whatever the machine's time zone.
+        self.con.execute("SET TimeZone = 'UTC'")
+        if not read_only:
+            self._migrate()
+        elif self.schema_version() != SCHEMA_VERSION:
+            raise InputError(f"{self.path}: store schema is not version {SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- schema ---------------------------------------------------------------------------
+    def schema_version(self) -> int:
+        exists = self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
+        ).fetchone()
+        if not exists or not exists[0]:
+            return 0
+        row = self.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        return int(row[0]) if row else 0
+
+    def _migrate(self) -> None:
+        current = self.schema_version()
+        if current > SCHEMA_VERSION:
+            raise InputError(
+                f"{self.path}: store schema {current} is newer than this catherd ({SCHEMA_VERSION})"
+            )
+        for version in range(current + 1, SCHEMA_VERSION + 1):
+            with self.transaction():
+                for statement in MIGRATIONS[version]:
+                    self.con.execute(statement)
+                self.con.execute(
+                    "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(version)]
+                )
+
+    # -- transactions ---------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """All statements inside commit together, or none do (also on Ctrl-C)."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield self.con
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        else:
+            self.con.execute("COMMIT")
+
+    # -- small helpers --------------------------------------------------------------------
+    def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
+        row = self.con.execute(sql, params or []).fetchone()
+        return row[0] if row else None
+
+    def rows(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+        cursor = self.con.execute(sql, params or [])
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def cursor_value(self, source: str, repo_id: int) -> dict[str, Any] | None:
+        raw = self.scalar(
+            "SELECT cursor FROM sync_cursors WHERE source = ? AND repo_id = ?", [source, repo_id]
+        )
+        return json.loads(raw) if raw is not None else None
+
+    def set_cursor(self, source: str, repo_id: int, value: dict[str, Any]) -> None:
+        self.con.execute(
+            "INSERT OR REPLACE INTO sync_cursors VALUES (?, ?, ?, ?)",
+            [source, repo_id, json.dumps(value, sort_keys=True), datetime.now(UTC)],
+        )
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
