@@ -18,6 +18,7 @@ import ibis.expr.types as ir
 from catherd.errors import InputError
 
 PERIODS = {"month": "M", "quarter": "Q", "year": "Y"}
+WHOLE = "all"  # one period: the whole window, starting at ``since``
 
 
 @dataclass(frozen=True)
@@ -31,8 +32,8 @@ class Params:
     include_bots: bool = False
 
     def __post_init__(self) -> None:
-        if self.by not in PERIODS:
-            raise InputError(f"--by {self.by!r}: choose one of {', '.join(PERIODS)}")
+        if self.by not in PERIODS and self.by != WHOLE:
+            raise InputError(f"--by {self.by!r}: choose one of {', '.join([*PERIODS, WHOLE])}")
         if self.since and self.until and self.until <= self.since:
             raise InputError(f"--until {self.until} must be after --since {self.since}")
 
@@ -55,6 +56,8 @@ class Sources:
 
     def period(self, column: ir.TimestampValue) -> ir.DateValue:
         """The start date of the period (month, quarter, year) a timestamp falls in."""
+        if self.params.by == WHOLE:
+            return ibis.literal(self.params.since or date(1970, 1, 1), type="date")
         return column.truncate(PERIODS[self.params.by]).date()
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import ibis
 
 from catherd.errors import InputError
-from catherd.metrics.base import REGISTRY, Metric, Params, Sources, literal_date
+from catherd.metrics.base import REGISTRY, WHOLE, Metric, Params, Sources, literal_date
 from catherd.store.database import Store
 
 
@@ -64,7 +64,7 @@ def run_metric(store: Store, name: str, params: Params) -> list[dict[str, Any]]:
     chosen = get_metric(name)
     table = chosen.function(sources(store, params))
     rows = table.to_pyarrow().to_pylist()
-    if chosen.unit == "period" and rows:
+    if chosen.unit == "period" and rows and params.by != WHOLE:
         rows = _fill_periods(rows, params.by, chosen.zero_fill)
     return rows
 
@@ -91,6 +91,8 @@ def next_period(start: date, by: str) -> date:
 
 
 def period_label(start: date, by: str) -> str:
+    if by == WHOLE:
+        return f"since {start.isoformat()}"
     if by == "year":
         return f"{start.year}"
     if by == "quarter":

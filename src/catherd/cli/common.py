@@ -1,0 +1,63 @@
+"""What every command shares: store options, JSON output, and one-line errors with exit codes."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import duckdb
+import typer
+from rich.console import Console
+
+from catherd.config import CONFIG_NAME
+from catherd.errors import CatherdError
+
+errors = Console(stderr=True)
+T = TypeVar("T")
+
+DbOption = Annotated[
+    Path | None, typer.Option("--db", help="Store file (default: catherd.duckdb or catherd.toml's).")
+]
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help=f"Project file (default: ./{CONFIG_NAME}).")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print data as JSON.")]
+
+
+def guarded(function: Callable[..., T]) -> Callable[..., T]:
+    """Turn expected failures into one line on stderr and an exit code, never a traceback."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        try:
+            return function(*args, **kwargs)
+        except CatherdError as exc:
+            errors.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+            raise typer.Exit(exc.exit_code) from None
+        except duckdb.Error as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            errors.print(f"[bold red]error:[/] store: {first}", highlight=False)
+            raise typer.Exit(4) from None
+        except OSError as exc:
+            errors.print(f"[bold red]error:[/] {exc.filename or ''}: {exc.strerror}", highlight=False)
+            raise typer.Exit(5) from None
+        except KeyboardInterrupt:
+            errors.print("interrupted: the store keeps its state from before the unfinished step")
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=_json_default, ensure_ascii=False) + "\n")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")

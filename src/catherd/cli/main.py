@@ -1,0 +1,296 @@
+"""The ``catherd`` command: typer commands over the store, rich output, one-line errors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from catherd.cli import people as people_commands
+from catherd.cli.common import ConfigOption, DbOption, JsonOption, emit_json, errors, guarded
+from catherd.config import CONFIG_NAME, INIT_TEMPLATE, ORGANISATIONS_TEMPLATE, RepositorySpec, load_config
+from catherd.errors import InputError
+from catherd.metrics import REGISTRY, Params
+from catherd.metrics.runner import period_label, run_metric
+from catherd.pipeline import SyncReport, known_repositories, sync
+from catherd.store.database import Store
+
+app = typer.Typer(
+    help="catherd: turn a project's real activity into decisions and public accounts.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(people_commands.app, name="people")
+console = Console()
+
+@contextmanager
+def sync_progress() -> Iterator[Callable[[str], Callable[[int, int], None]]]:
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("commits"), TimeElapsedColumn(), console=errors, transient=False,
+    ) as progress:  # fmt: skip
+
+        def for_repository(name: str) -> Callable[[int, int], None]:
+            task = progress.add_task(name, total=None)
+
+            def update(done: int, expected: int) -> None:
+                progress.update(task, completed=done, total=max(expected, done))
+
+            return update
+
+        yield for_repository
+
+
+def print_sync_report(report: SyncReport) -> None:
+    table = Table(title="Sync", show_lines=False)
+    for column in ("repository", "state", "commits read", "added", "removed", "warnings"):
+        table.add_column(column, justify="right" if column not in ("repository", "state") else "left")
+    for result in report.repositories:
+        state = "unchanged" if result.unchanged else "updated"
+        table.add_row(result.repository, state, str(result.commits_read), str(result.commits_added),
+                      str(result.commits_removed), str(len(result.warnings)))  # fmt: skip
+    for location, message in report.failures:
+        table.add_row(location, "[red]failed[/]", "", "", "", message)
+    console.print(table)
+    if report.identities:
+        console.print(
+            f"identities: {report.identities.identities} resolved into "
+            f"{report.identities.people} people"
+        )
+        for missing in report.identities.unmatched_overrides:
+            errors.print(f"[yellow]warning:[/] override matches no identity yet: {missing}")
+
+
+@app.command()
+@guarded
+def init(
+    location: Annotated[str, typer.Option(help="Repository to list first.")] = ".",
+    name: Annotated[str | None, typer.Option(help="Project name.")] = None,
+    force: Annotated[bool, typer.Option(help="Overwrite existing files.")] = False,
+) -> None:
+    """Write a commented catherd.toml (and organisations.toml) in the current folder."""
+    written = []
+    project = name or Path.cwd().name
+    for path, text in (
+        (Path(CONFIG_NAME), INIT_TEMPLATE.format(name=project, location=location)),
+        (Path("organisations.toml"), ORGANISATIONS_TEMPLATE),
+    ):
+        if path.exists() and not force:
+            raise InputError(f"{path} already exists (use --force to overwrite)")
+        written.append((path, text))
+    for path, text in written:
+        path.write_text(text, encoding="utf-8")
+        console.print(f"wrote {path}")
+
+
+@app.command()
+@guarded
+def analyze(
+    locations: Annotated[list[str], typer.Argument(help="Repository paths, bare repositories, .bundle files or URLs.")],
+    db: DbOption = None,
+    config_file: ConfigOption = None,
+    all_branches: Annotated[bool, typer.Option("--all-branches", help="Every branch, not only the default one.")] = False,
+    name: Annotated[str | None, typer.Option(help="Name for the repository (one location only).")] = None,
+) -> None:
+    """Ingest git repositories into the store, then print a summary."""
+    if name and len(locations) > 1:
+        raise InputError("--name applies to one location only")
+    config = load_config(config_file, db)
+    specs = [RepositorySpec(loc, name, all_branches) for loc in locations]
+    with Store(config.db) as store:
+        with sync_progress() as progress:
+            report = sync(store, config, specs, progress)
+        print_sync_report(report)
+        _print_summary(store)
+
+
+@app.command("sync")
+@guarded
+def sync_command(db: DbOption = None, config_file: ConfigOption = None) -> None:
+    """Sync every repository of catherd.toml (or, without one, every one in the store)."""
+    config = load_config(config_file, db)
+    with Store(config.db) as store:
+        specs = config.repositories or known_repositories(store)
+        if not specs:
+            errors.print("nothing to sync: name repositories in catherd.toml or run `catherd analyze`")
+            raise typer.Exit(2)
+        with sync_progress() as progress:
+            report = sync(store, config, specs, progress, stop_on_error=False)
+        print_sync_report(report)
+        if report.failures:
+            raise typer.Exit(3)
+
+
+def status_data(store: Store) -> dict[str, Any]:
+    counts = {
+        "repositories": "SELECT count(*) FROM repositories",
+        "commits": "SELECT count(*) FROM commits",
+        "file_changes": "SELECT count(*) FROM commit_files",
+        "people": "SELECT count(*) FROM people WHERE NOT is_bot",
+        "bots": "SELECT count(*) FROM people WHERE is_bot",
+        "identities": "SELECT count(*) FROM identities",
+        "organisations": "SELECT count(DISTINCT org_id) FROM contributions "
+                         "WHERE org_id NOT IN ('unknown', 'personal')",
+    }  # fmt: skip
+    data: dict[str, Any] = {name: store.scalar(sql) for name, sql in counts.items()}
+    data["sources"] = store.rows(
+        "SELECT r.name, r.location, r.kind, r.default_branch, r.all_branches, r.synced_at, "
+        "c.cursor, (SELECT count(*) FROM repo_commits m WHERE m.repo_id = r.repo_id) AS commits, "
+        "(SELECT count(*) FROM sync_warnings w WHERE w.repo_id = r.repo_id) AS warnings "
+        "FROM repositories r LEFT JOIN sync_cursors c ON c.repo_id = r.repo_id AND c.source = 'git' "
+        "ORDER BY r.repo_id"
+    )
+    for source in data["sources"]:
+        source["cursor"] = json.loads(source["cursor"]) if source["cursor"] else None
+    return data
+
+
+def _print_summary(store: Store) -> None:
+    data = status_data(store)
+    console.print(
+        f"[bold]{data['repositories']}[/] repositories, [bold]{data['commits']:,}[/] commits, "
+        f"[bold]{data['file_changes']:,}[/] file changes, [bold]{data['people']:,}[/] people "
+        f"({data['identities']:,} identities, {data['bots']} bots), "
+        f"[bold]{data['organisations']}[/] organisations"
+    )
+    rows = run_metric(store, "active_contributors", Params(by="year"))
+    if rows:
+        last = rows[-1]
+        console.print(
+            f"active contributors in {period_label(last['period'], 'year')}: "
+            f"[bold]{last['contributors']}[/]"
+        )
+
+
+@app.command()
+@guarded
+def status(db: DbOption = None, config_file: ConfigOption = None, as_json: JsonOption = False) -> None:
+    """Counts of what the store holds, and each source's sync cursor."""
+    config = load_config(config_file, db)
+    with Store(config.db, read_only=True) as store:
+        data = status_data(store)
+    if as_json:
+        emit_json(data)
+        return
+    table = Table(title=f"catherd store {config.db}")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for key, value in data.items():
+        if key != "sources":
+            table.add_row(key.replace("_", " "), f"{value:,}")
+    console.print(table)
+    sources = Table(title="Sources")
+    for column in ("name", "kind", "branch", "commits", "synced at", "cursor", "warnings"):
+        sources.add_column(column)
+    for source in data["sources"]:
+        tips = (source["cursor"] or {}).get("tips", {})
+        cursor = ", ".join(f"{ref.removeprefix('refs/heads/')}@{sha[:10]}" for ref, sha in tips.items())
+        sources.add_row(
+            source["name"], source["kind"],
+            "all branches" if source["all_branches"] else (source["default_branch"] or "HEAD"),
+            f"{source['commits']:,}", str(source["synced_at"] or "never")[:19], cursor,
+            str(source["warnings"]),
+        )  # fmt: skip
+    console.print(sources)
+
+
+def _parse_date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{option} {value!r}: not a date (YYYY-MM-DD)") from None
+
+
+@app.command()
+@guarded
+def metrics(
+    name: Annotated[str | None, typer.Argument(help="Metric to compute; none lists them.")] = None,
+    since: Annotated[str | None, typer.Option(help="First day included (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option(help="First day excluded (YYYY-MM-DD).")] = None,
+    by: Annotated[str, typer.Option(help="Period: month, quarter or year.")] = "month",
+    repo: Annotated[str | None, typer.Option("--repo", help="Only this repository (by name).")] = None,
+    include_bots: Annotated[bool, typer.Option("--include-bots", help="Count bots as people.")] = False,
+    db: DbOption = None,
+    config_file: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List the metrics, or compute one."""
+    if name is None:
+        listing = [{"name": m.name, "title": m.title, "unit": m.unit, "chaoss": m.chaoss,
+                    "summary": m.summary} for m in REGISTRY.values()]  # fmt: skip
+        if as_json:
+            emit_json(listing)
+            return
+        table = Table(title="Metrics (definitions: docs/metrics.md)")
+        for column in ("name", "per", "CHAOSS", "definition"):
+            table.add_column(column)
+        for m in listing:
+            table.add_row(m["name"], m["unit"], m["chaoss"] or "", m["summary"])
+        console.print(table)
+        return
+    params = Params(_parse_date(since, "--since"), _parse_date(until, "--until"), by, repo, include_bots)
+    config = load_config(config_file, db)
+    with Store(config.db, read_only=True) as store:
+        rows = run_metric(store, name, params)
+    if as_json:
+        emit_json({"metric": name, "params": {"since": since, "until": until, "by": by,
+                   "repository": repo, "include_bots": include_bots}, "rows": rows})  # fmt: skip
+        return
+    table = Table(title=REGISTRY[name].title)
+    if not rows:
+        console.print(f"{REGISTRY[name].title}: no data in this window")
+        return
+    for column in rows[0]:
+        table.add_column(column, justify="left" if column in ("period", "display_name", "person_id") else "right")
+    for row in rows:
+        table.add_row(*(_cell(k, v, by) for k, v in row.items()))
+    console.print(table)
+
+
+def _cell(key: str, value: Any, by: str) -> str:
+    if value is None:
+        return "–"
+    if key == "period":
+        return period_label(value, by)
+    if isinstance(value, float):
+        return f"{value:.0%}" if key.endswith(("share", "coverage")) or key.startswith("retention") else f"{value:,.1f}"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+@app.command()
+@guarded
+def report(
+    output: Annotated[Path, typer.Option("-o", "--output", help="Folder to write the report into.")] = Path("report"),
+    since: Annotated[str | None, typer.Option(help="First day of the report's period (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option(help="First day after it (YYYY-MM-DD).")] = None,
+    by: Annotated[str, typer.Option(help="Trend granularity: month, quarter or year.")] = "quarter",
+    db: DbOption = None,
+    config_file: ConfigOption = None,
+) -> None:
+    """Write index.html (self-contained, charts as inline SVG) and report.md."""
+    from catherd.reports.community import write_report
+
+    config = load_config(config_file, db)
+    params = Params(_parse_date(since, "--since"), _parse_date(until, "--until"), by)
+    with Store(config.db, read_only=True) as store:
+        paths = write_report(store, output, config.project_name, params)
+    for path in paths:
+        console.print(f"wrote {path}")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()

@@ -1,0 +1,180 @@
+"""``catherd people``: list people, see duplicate suggestions, record merge and split decisions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from catherd.cli.common import ConfigOption, DbOption, JsonOption, emit_json, guarded
+from catherd.config import load_config
+from catherd.errors import InputError
+from catherd.identity.overrides import IdentityRef, record_merge, record_split
+from catherd.identity.suggest import suggest
+from catherd.pipeline import refresh_identities
+from catherd.store.database import Store
+
+app = typer.Typer(help="People, their identities and organisations.", invoke_without_command=True)
+console = Console()
+
+_PEOPLE = """
+SELECT p.person_id, p.display_name, p.primary_email, p.is_bot,
+       count(c.sha) AS contributions, min(c.contributed_at) AS first_at,
+       max(c.contributed_at) AS last_at,
+       (SELECT o.name FROM contributions c2 JOIN organisations o USING (org_id)
+        WHERE c2.person_id = p.person_id GROUP BY o.name ORDER BY count(*) DESC, o.name
+        LIMIT 1) AS organisation
+FROM people p LEFT JOIN contributions c USING (person_id)
+WHERE (? OR NOT p.is_bot)
+  AND (? IS NULL OR p.person_id IN (
+        SELECT person_id FROM identities
+        WHERE name ILIKE '%' || ? || '%' OR email_key ILIKE '%' || ? || '%'))
+GROUP BY ALL ORDER BY contributions DESC, p.person_id LIMIT ?
+"""
+
+
+@app.callback()
+@guarded
+def people(
+    ctx: typer.Context,
+    search: Annotated[str | None, typer.Option(help="Only people with this in a name or address.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many people.")] = 50,
+    bots: Annotated[bool, typer.Option("--bots", help="Include bots.")] = False,
+    db: DbOption = None,
+    config_file: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List people with their identities and organisation, most active first."""
+    if ctx.invoked_subcommand is not None:
+        return
+    config = load_config(config_file, db)
+    with Store(config.db, read_only=True) as store:
+        rows = store.rows(_PEOPLE, [bots, search, search, search, limit])
+        identities = _identities_by_person(store, [r["person_id"] for r in rows])
+    for row in rows:
+        row["identities"] = identities.get(row["person_id"], [])
+    if as_json:
+        emit_json(rows)
+        return
+    table = Table(title="People")
+    for column in ("person", "name", "organisation", "contributions", "first", "last", "identities"):
+        table.add_column(column, justify="right" if column == "contributions" else "left")
+    for row in rows:
+        table.add_row(
+            row["person_id"], row["display_name"], row["organisation"] or "",
+            f"{row['contributions']:,}", str(row["first_at"] or "")[:10], str(row["last_at"] or "")[:10],
+            "\n".join(f"{i['name']} <{i['email_key']}> [dim]({i['merged_by']})[/]" for i in row["identities"]),
+        )  # fmt: skip
+    console.print(table)
+
+
+def _identities_by_person(store: Store, person_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+    if not person_ids:
+        return found
+    for row in store.rows(
+        "SELECT person_id, name, email_key, login, merged_by, contributions, first_seen, last_seen "
+        "FROM identities WHERE list_contains(?, person_id) ORDER BY contributions DESC, name",
+        [person_ids],
+    ):
+        found.setdefault(row.pop("person_id"), []).append(row)
+    return found
+
+
+@app.command("suggest")
+@guarded
+def suggest_command(
+    limit: Annotated[int, typer.Option(help="At most this many suggestions.")] = 30,
+    db: DbOption = None,
+    config_file: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Probable duplicate people, with the evidence. Nothing changes until you merge."""
+    config = load_config(config_file, db)
+    with Store(config.db, read_only=True) as store:
+        found = suggest(store.rows("SELECT * FROM identities"))[:limit]
+        names = {r["person_id"]: r["display_name"] for r in store.rows("SELECT * FROM people")}
+    if as_json:
+        emit_json([{"person_a": s.person_a, "person_b": s.person_b, "score": s.score,
+                    "evidence": s.evidence, "identities": s.identities} for s in found])  # fmt: skip
+        return
+    if not found:
+        console.print("no probable duplicates found")
+        return
+    table = Table(title="Probable duplicates (confirm with `catherd people merge A B`)")
+    for column in ("score", "person A", "person B", "evidence"):
+        table.add_column(column)
+    for s in found:
+        table.add_row(f"{s.score:.2f}", f"{names.get(s.person_a)} ({s.person_a})",
+                      f"{names.get(s.person_b)} ({s.person_b})", "\n".join(s.evidence))  # fmt: skip
+    console.print(table)
+
+
+def _reference(store: Store, text: str) -> IdentityRef:
+    """An identity reference for a person id, an e-mail, ``Name <email>`` or ``github:login``."""
+    if text.startswith("p") and " " not in text and "@" not in text and ":" not in text:
+        row = store.rows(
+            "SELECT name, email_key FROM identities WHERE person_id = ? "
+            "ORDER BY contributions DESC, name LIMIT 1", [text],
+        )  # fmt: skip
+        if not row:
+            raise InputError(f"{text!r}: no person with this id (see `catherd people`)")
+        return IdentityRef(email=row[0]["email_key"], name=row[0]["name"])
+    ref = IdentityRef.parse(text)
+    if ref.login:
+        where, params = "login = ?", [ref.login]
+    elif ref.name is not None:
+        where, params = "email_key = ? AND lower(name) = lower(?)", [ref.email, ref.name]
+    else:
+        where, params = "email_key = ?", [ref.email]
+    if not store.scalar(f"SELECT count(*) FROM identities WHERE {where}", params):
+        raise InputError(f"{text!r}: no identity in the store matches it")
+    return ref
+
+
+def _overrides_path(config_path: Path | None) -> Path:
+    if config_path is None:
+        raise InputError("no overrides file configured")
+    return config_path
+
+
+@app.command()
+@guarded
+def merge(
+    first: Annotated[str, typer.Argument(help="Person id, e-mail, \"Name <email>\" or github:login.")],
+    others: Annotated[list[str], typer.Argument(help="The same person's other ids or identities.")],
+    reason: Annotated[str, typer.Option(help="Why: kept in the overrides file.")] = "confirmed by a person",
+    db: DbOption = None,
+    config_file: ConfigOption = None,
+) -> None:
+    """Record that these are one person (in the overrides file) and apply it."""
+    config = load_config(config_file, db)
+    with Store(config.db) as store:
+        refs = [_reference(store, text) for text in [first, *others]]
+        record_merge(_overrides_path(config.overrides), refs, reason)
+        result = refresh_identities(store, config)
+    console.print(f"recorded in {config.overrides}: merge {', '.join(map(str, refs))}")
+    if result:
+        console.print(f"{result.identities} identities now resolve into {result.people} people")
+
+
+@app.command()
+@guarded
+def split(
+    identity: Annotated[str, typer.Argument(help="The identity to keep apart: e-mail or \"Name <email>\".")],
+    reason: Annotated[str, typer.Option(help="Why: kept in the overrides file.")] = "confirmed by a person",
+    db: DbOption = None,
+    config_file: ConfigOption = None,
+) -> None:
+    """Record that an identity is its own person, whatever the automatic rules say."""
+    config = load_config(config_file, db)
+    with Store(config.db) as store:
+        ref = _reference(store, identity)
+        record_split(_overrides_path(config.overrides), ref, reason)
+        result = refresh_identities(store, config)
+    console.print(f"recorded in {config.overrides}: split {ref}")
+    if result:
+        console.print(f"{result.identities} identities now resolve into {result.people} people")

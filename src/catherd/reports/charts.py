@@ -1,0 +1,62 @@
+"""Charts as vega-lite specifications (altair), rendered offline to SVG (vl-convert)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import altair as alt
+import vl_convert
+
+PALETTE = ["#2f6f8f", "#e07a3f", "#6a9f58", "#b05a7a", "#8c7ab8"]
+_FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
+
+
+def _base(rows: list[dict[str, Any]], title: str) -> alt.Chart:
+    return alt.Chart(alt.Data(values=rows), title=alt.Title(title, anchor="start", fontSize=14))
+
+
+def _configure(chart: alt.Chart | alt.LayerChart) -> alt.Chart | alt.LayerChart:
+    return (
+        chart.properties(width=620, height=220)
+        .configure(font=_FONT)
+        .configure_view(stroke=None)
+        .configure_axis(grid=True, gridColor="#e8e8e8", domainColor="#999", labelColor="#444",
+                        titleColor="#444")  # fmt: skip
+        .configure_legend(orient="top", title=None, labelColor="#444")
+    )
+
+
+def line_chart(
+    rows: list[dict[str, Any]], x: str, series: dict[str, str], title: str, y_title: str,
+    percent: bool = False,
+) -> str:  # fmt: skip
+    """Lines over periods: ``series`` maps a column to its legend label."""
+    long = [
+        {x: row[x], "series": label, "value": row[column]}
+        for row in rows
+        for column, label in series.items()
+        if row.get(column) is not None
+    ]
+    axis = alt.Axis(format="%") if percent else alt.Axis(tickMinStep=1)
+    chart = _base(long, title).mark_line(point=alt.OverlayMarkDef(size=18), strokeWidth=2).encode(
+        x=alt.X(f"{x}:T", title=None),
+        y=alt.Y("value:Q", title=y_title, axis=axis),
+        color=alt.Color("series:N", scale=alt.Scale(range=PALETTE), sort=list(series.values())),
+        tooltip=[alt.Tooltip(f"{x}:T"), "series:N", "value:Q"],
+    )
+    return to_svg(_configure(chart))
+
+
+def bar_chart(rows: list[dict[str, Any]], x: str, y: str, title: str, y_title: str) -> str:
+    chart = _base(rows, title).mark_bar(color=PALETTE[0]).encode(
+        x=alt.X(f"{x}:T", title=None),
+        y=alt.Y(f"{y}:Q", title=y_title),
+        tooltip=[alt.Tooltip(f"{x}:T"), f"{y}:Q"],
+    )
+    return to_svg(_configure(chart))
+
+
+def to_svg(chart: alt.Chart | alt.LayerChart) -> str:
+    """Render a chart to SVG text without any network access."""
+    svg: str = vl_convert.vegalite_to_svg(chart.to_dict())
+    return svg
