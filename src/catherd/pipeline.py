@@ -106,10 +106,11 @@ def _bump_raw_version(store: Store) -> None:
 
 def _register(store: Store, spec: RepositorySpec, repo: GitRepository) -> int:
     """The repository's id, adding a row for it on first sight."""
-    row = store.con.execute(
-        "SELECT repo_id, all_branches FROM repositories WHERE location = ?", [repo.location]
-    ).fetchone()
-    if row:
+    rows = store.con.execute(
+        "SELECT repo_id FROM repositories WHERE location = ?", [repo.location]
+    ).fetchall()
+    if rows:
+        row = rows[0]
         store.con.execute(
             "UPDATE repositories SET all_branches = ?, git_dir = ? WHERE repo_id = ?",
             [spec.all_branches, str(repo.git_dir), row[0]],

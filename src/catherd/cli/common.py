@@ -17,7 +17,7 @@ from rich.console import Console
 from catherd.config import CONFIG_NAME
 from catherd.errors import CatherdError
 
-errors = Console(stderr=True)
+errors = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
 
 DbOption = Annotated[

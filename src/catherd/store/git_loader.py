@@ -116,14 +116,14 @@ def _load_batch(con: duckdb.DuckDBPyConnection, batch: LogBatch, repo_id: int) -
         )
         files = con.execute(
             "INSERT INTO commit_files SELECT f.* FROM batch_files f SEMI JOIN batch_new USING (sha)"
-        ).fetchone()
+        ).fetchall()[0]
         con.execute(
             "INSERT INTO commit_coauthors SELECT c.* FROM batch_coauthors c "
             "SEMI JOIN batch_new USING (sha)"
         )
         commits = con.execute(
             "INSERT INTO commits SELECT c.* FROM batch_commits c SEMI JOIN batch_new USING (sha)"
-        ).fetchone()
+        ).fetchall()[0]
         con.execute(
             "INSERT OR IGNORE INTO repo_commits SELECT ?, sha FROM batch_commits", [repo_id]
         )
@@ -131,7 +131,7 @@ def _load_batch(con: duckdb.DuckDBPyConnection, batch: LogBatch, repo_id: int) -
         for name in ("batch_commits", "batch_files", "batch_coauthors"):
             con.unregister(name)
         con.execute("DROP TABLE IF EXISTS batch_new")
-    return (commits[0] if commits else 0), (files[0] if files else 0)
+    return commits[0], files[0]
 
 
 def _remove(con: duckdb.DuckDBPyConnection, repo_id: int, shas: set[str]) -> int:

@@ -29,7 +29,7 @@ _N_FIELDS = len(_FIELDS)
 
 _MERGE_PR = re.compile(r"^Merge pull request #(\d+) ")
 _SQUASH_PR = re.compile(r"\(#(\d+)\)\s*$")
-_COAUTHOR = re.compile(r"^\s*(.*?)\s*<([^<>]*)>\s*$")
+_COAUTHOR = re.compile(r"^\s*(.*?)\s*<([^<>]*)>?\s*$")  # real trailers lose their ">" too
 _BARE_EMAIL = re.compile(r"^\s*()(\S+@\S+)\s*$")
 
 COMMIT_SCHEMA = pa.schema(
