@@ -116,12 +116,20 @@ def suggest_command(
 def _reference(store: Store, text: str) -> IdentityRef:
     """An identity reference for a person id, an e-mail, ``Name <email>`` or ``github:login``."""
     if text.startswith("p") and " " not in text and "@" not in text and ":" not in text:
+        # The person's main address names all its identities with that address; a person
+        # with placeholder addresses only is named by its most active exact identity.
         row = store.rows(
-            "SELECT name, email_key FROM identities WHERE person_id = ? "
-            "ORDER BY contributions DESC, name LIMIT 1", [text],
-        )  # fmt: skip
+            "SELECT p.primary_email, i.name, i.email_key FROM people p JOIN identities i "
+            "USING (person_id) WHERE person_id = ? ORDER BY i.contributions DESC, i.name LIMIT 1",
+            [text],
+        )
         if not row:
             raise InputError(f"{text!r}: no person with this id (see `catherd people`)")
+        primary = row[0]["primary_email"]
+        if primary and store.scalar(
+            "SELECT count(*) FROM identities WHERE person_id = ? AND email_key = ?", [text, primary]
+        ):
+            return IdentityRef(email=primary)
         return IdentityRef(email=row[0]["email_key"], name=row[0]["name"])
     ref = IdentityRef.parse(text)
     if ref.login:

@@ -271,11 +271,14 @@ def _display_name(group: list[_Identity]) -> str:
 
 
 def _primary_email(group: list[_Identity]) -> str | None:
-    ranked = sorted(
-        (i for i in group if not is_placeholder(i.key[1])),
-        key=lambda i: (noreply_login(i.key[1]) is not None, -i.contributions, i.key),
-    )
-    return ranked[0].key[1] if ranked else None
+    """The address most of the person's work was made with, after the mailmap."""
+    weights: Counter[str] = Counter()
+    for identity in group:
+        address = identity.mapped_email or identity.key[1]
+        if not is_placeholder(address):
+            weights[address] += identity.contributions
+    ranked = sorted(weights, key=lambda a: (noreply_login(a) is not None, -weights[a], a))
+    return ranked[0] if ranked else None
 
 
 def _replace(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, list]) -> None:

@@ -144,9 +144,11 @@ class GitRepository:
     def log_command(self, include: Sequence[str], exclude: Sequence[str], fmt: str,
                     mailmap_file: str | None = None, numstat: bool = True) -> list[str]:  # fmt: skip
         """One ``git log`` over ``include`` minus ``exclude``, NUL-separated, in ``fmt``."""
-        command = [git_executable(), "--git-dir", str(self.git_dir)]
         if self.work_tree is not None:
-            command += ["--work-tree", str(self.work_tree)]  # so git finds its .mailmap
+            # git reads a working tree's .mailmap relative to where it runs: run it there.
+            command = [git_executable(), "-C", str(self.work_tree)]
+        else:
+            command = [git_executable(), "--git-dir", str(self.git_dir)]
         if mailmap_file:
             command += ["-c", f"mailmap.file={mailmap_file}"]
         command += ["-c", "core.quotepath=off", "-c", "log.showSignature=false", "log", "-z"]
