@@ -63,6 +63,7 @@ def new_contributors(s: Sources) -> ir.Table:
     "Share of the period's newcomers who contribute again on a later day within 90 and 365 "
     "days of their first contribution (only newcomers whose window has fully passed count).",
     chaoss="Contributor Retention",
+    zero_fill=("newcomers", "measurable_90", "retained_90", "measurable_365", "retained_365"),
 )  # fmt: skip
 def retention(s: Sources) -> ir.Table:
     c = s.contributions_all_time
