@@ -71,7 +71,9 @@ def ingested(tmp_path_factory: pytest.TempPathFactory, mirrors: dict[str, Path])
     return stores
 
 
-def ingest(store: Store, folder: Path, *locations: str, all_branches: bool = False, **kw: object) -> SyncReport:
+def ingest(
+    store: Store, folder: Path, *locations: str, all_branches: bool = False, **kw: object
+) -> SyncReport:
     config = Config(root=folder, db=store.path, **kw)  # type: ignore[arg-type]
     return sync(store, config, [RepositorySpec(loc, None, all_branches) for loc in locations])
 
@@ -84,9 +86,10 @@ def table_digest(store: Store) -> dict[str, object]:
         "AND table_name NOT IN ('meta', 'sync_cursors') ORDER BY 1"
     ).fetchall():
         columns = [
-            r[0] for r in store.con.execute(f"DESCRIBE {table}").fetchall()
+            r[0]
+            for r in store.con.execute(f"DESCRIBE {table}").fetchall()
             if r[0] not in ("synced_at", "recorded_at", "added_at")
-        ]  # fmt: skip
+        ]
         digest[table] = store.con.execute(
             f"SELECT count(*), coalesce(sum(hash({', '.join(columns)})), 0) FROM {table}"
         ).fetchall()[0]

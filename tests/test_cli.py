@@ -13,9 +13,12 @@ import pytest
 
 def catherd(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run(
-        [sys.executable, "-m", "catherd", *args], capture_output=True, text=True, cwd=cwd,
+        [sys.executable, "-m", "catherd", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
         env={"COLUMNS": "200", "PATH": "/usr/bin:/bin:/usr/local/bin", "HOME": str(cwd)},
-    )  # fmt: skip
+    )
     if check and proc.returncode != 0:
         raise AssertionError(f"catherd {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
     return proc
@@ -58,11 +61,34 @@ def test_sync_again_is_unchanged(project: Path) -> None:
 
 def test_metrics_listing_and_json(project: Path) -> None:
     listing = json.loads(catherd("metrics", "--json", cwd=project).stdout)
-    assert {"active_contributors", "new_contributors", "retention", "bus_factor", "elephant_factor",
-            "org_diversity", "tenure", "commits", "breadth", "contributor_summary"} <= {m["name"] for m in listing}  # fmt: skip
-    result = json.loads(catherd("metrics", "active_contributors", "--by", "year", "--repo", "devstats", "--json", cwd=project).stdout)
+    assert {
+        "active_contributors",
+        "new_contributors",
+        "retention",
+        "bus_factor",
+        "elephant_factor",
+        "org_diversity",
+        "tenure",
+        "commits",
+        "breadth",
+        "contributor_summary",
+    } <= {m["name"] for m in listing}
+    result = json.loads(
+        catherd(
+            "metrics",
+            "active_contributors",
+            "--by",
+            "year",
+            "--repo",
+            "devstats",
+            "--json",
+            cwd=project,
+        ).stdout
+    )
     assert result["rows"][0]["period"] == "2023-01-01"
-    table = catherd("metrics", "commits", "--by", "quarter", "--since", "2024-01-01", cwd=project).stdout
+    table = catherd(
+        "metrics", "commits", "--by", "quarter", "--since", "2024-01-01", cwd=project
+    ).stdout
     assert "2024-Q1" in table
     bad = catherd("metrics", "commits", "--by", "week", cwd=project, check=False)
     assert bad.returncode == 2 and "choose one of" in bad.stderr and "Traceback" not in bad.stderr
@@ -75,7 +101,9 @@ def test_people_and_suggestions(project: Path) -> None:
     assert len(people) == 5 and people[0]["identities"]
     assert people[0]["contributions"] >= people[-1]["contributions"]
     found = json.loads(catherd("people", "--json", "--search", "grisel", cwd=project).stdout)
-    assert found and all("grisel" in (i["name"] + i["email_key"]).lower() for p in found for i in p["identities"][:1])
+    assert found and all(
+        "grisel" in (i["name"] + i["email_key"]).lower() for p in found for i in p["identities"][:1]
+    )
     suggestions = json.loads(catherd("people", "suggest", "--json", cwd=project).stdout)
     assert isinstance(suggestions, list)
     for s in suggestions:
@@ -88,7 +116,9 @@ def test_report_is_self_contained_and_has_no_addresses(project: Path) -> None:
     html = (out / "index.html").read_text()
     assert html.count("<svg") == 4
     assert "http://" not in html.replace("http://www.w3.org", "")  # nothing to fetch when opened
-    assert not re.search(r"[\w.+-]+@[\w-]+\.[\w.]+", html), "an e-mail address leaked into the report"
+    assert not re.search(r"[\w.+-]+@[\w-]+\.[\w.]+", html), (
+        "an e-mail address leaked into the report"
+    )
     assert "Definitions" in html and 'id="def-bus_factor"' in html
     markdown = (out / "report.md").read_text()
     assert "## Top contributors" in markdown and "charts/contributors.svg" in markdown

@@ -15,10 +15,14 @@ REPOS = ["cloudpickle", "devstats", "enhancement_proposals", "networkx"]
 
 
 @pytest.mark.parametrize("name", REPOS)
-def test_counts_equal_what_git_reports(name: str, mirrors: dict[str, Path], ingested: dict[str, Path]) -> None:
+def test_counts_equal_what_git_reports(
+    name: str, mirrors: dict[str, Path], ingested: dict[str, Path]
+) -> None:
     repo = mirrors[name]
     with Store(ingested[name], read_only=True) as store:
-        assert store.scalar("SELECT count(*) FROM commits") == int(git(repo, "rev-list", "--count", "HEAD"))
+        assert store.scalar("SELECT count(*) FROM commits") == int(
+            git(repo, "rev-list", "--count", "HEAD")
+        )
         numstat = [
             line.split("\t", 2)
             for line in git(repo, "log", "--numstat", "--find-renames", "--format=").splitlines()
@@ -31,20 +35,28 @@ def test_counts_equal_what_git_reports(name: str, mirrors: dict[str, Path], inge
             "count(*) FILTER (WHERE is_binary) AS binary FROM commit_files"
         )[0]
         assert stored == {
-            "files": len(numstat), "added": added, "deleted": deleted,
+            "files": len(numstat),
+            "added": added,
+            "deleted": deleted,
             "binary": sum(n[0] == "-" for n in numstat),
-        }  # fmt: skip
+        }
         emails = set(git(repo, "log", "--format=%ae").splitlines())
         assert store.scalar("SELECT count(DISTINCT author_email) FROM commits") == len(emails)
         merges = int(git(repo, "rev-list", "--count", "--merges", "HEAD"))
         assert store.scalar("SELECT count(*) FROM commits WHERE len(parents) > 1") == merges
         # merge commits carry no file rows, as `git log --numstat` shows none for them
-        assert store.scalar(
-            "SELECT count(*) FROM commit_files f JOIN commits c USING (sha) WHERE len(c.parents) > 1"
-        ) == 0
+        assert (
+            store.scalar(
+                "SELECT count(*) FROM commit_files f JOIN commits c USING (sha) "
+                "WHERE len(c.parents) > 1"
+            )
+            == 0
+        )
 
 
-def test_per_commit_lines_and_dates_match_git(mirrors: dict[str, Path], ingested: dict[str, Path]) -> None:
+def test_per_commit_lines_and_dates_match_git(
+    mirrors: dict[str, Path], ingested: dict[str, Path]
+) -> None:
     repo = mirrors["networkx"]
     expected: dict[str, list[int]] = {}
     current = None
@@ -66,24 +78,36 @@ def test_per_commit_lines_and_dates_match_git(mirrors: dict[str, Path], ingested
         }
         assert stored == expected
         dates = dict(line.split(" ") for line in git(repo, "log", "--format=%H %at").splitlines())
-        got = dict(store.con.execute("SELECT sha, epoch(authored_at)::BIGINT::VARCHAR FROM commits").fetchall())
+        got = dict(
+            store.con.execute(
+                "SELECT sha, epoch(authored_at)::BIGINT::VARCHAR FROM commits"
+            ).fetchall()
+        )
         assert got == dates
 
 
-def test_mailmap_and_coauthors_are_git_s(mirrors: dict[str, Path], ingested: dict[str, Path]) -> None:
+def test_mailmap_and_coauthors_are_git_s(
+    mirrors: dict[str, Path], ingested: dict[str, Path]
+) -> None:
     repo = mirrors["networkx"]
-    mapped = dict(
-        line.split("\0") for line in git(repo, "log", "--format=%H%x00%aE").splitlines()
-    )
+    mapped = dict(line.split("\0") for line in git(repo, "log", "--format=%H%x00%aE").splitlines())
     with Store(ingested["networkx"], read_only=True) as store:
         got = dict(store.con.execute("SELECT sha, author_email_mapped FROM commits").fetchall())
         assert got == mapped
-        trailers = git(repo, "log", "--format=%(trailers:key=Co-authored-by,valueonly,separator=%x1f)")
-        expected = sum(len([t for t in line.split("\x1f") if "<" in t]) for line in trailers.splitlines() if line)
+        trailers = git(
+            repo, "log", "--format=%(trailers:key=Co-authored-by,valueonly,separator=%x1f)"
+        )
+        expected = sum(
+            len([t for t in line.split("\x1f") if "<" in t])
+            for line in trailers.splitlines()
+            if line
+        )
         assert store.scalar("SELECT count(*) FROM commit_coauthors") == expected > 0
 
 
-def test_pull_request_numbers_from_messages_and_refs(mirrors: dict[str, Path], ingested: dict[str, Path]) -> None:
+def test_pull_request_numbers_from_messages_and_refs(
+    mirrors: dict[str, Path], ingested: dict[str, Path]
+) -> None:
     repo = mirrors["cloudpickle"]
     subjects = dict(line.split(" ", 1) for line in git(repo, "log", "--format=%H %s").splitlines())
     from_message = {
@@ -92,13 +116,21 @@ def test_pull_request_numbers_from_messages_and_refs(mirrors: dict[str, Path], i
         if (m := re.match(r"^Merge pull request #(\d+) |.*\(#(\d+)\)\s*$", s))
     }
     heads = {}
-    for line in git(repo, "for-each-ref", "--format=%(objectname) %(refname)", "refs/pull").splitlines():
+    for line in git(
+        repo, "for-each-ref", "--format=%(objectname) %(refname)", "refs/pull"
+    ).splitlines():
         sha, ref = line.split(" ")
         if ref.endswith("/head") and sha in subjects:
             heads.setdefault(sha, int(ref.split("/")[2]))
     with Store(ingested["cloudpickle"], read_only=True) as store:
-        got = dict(store.con.execute("SELECT sha, pr_number FROM commits WHERE pr_number IS NOT NULL").fetchall())
-        sources = dict(store.con.execute("SELECT pr_source, count(*) FROM commits GROUP BY 1").fetchall())
+        got = dict(
+            store.con.execute(
+                "SELECT sha, pr_number FROM commits WHERE pr_number IS NOT NULL"
+            ).fetchall()
+        )
+        sources = dict(
+            store.con.execute("SELECT pr_source, count(*) FROM commits GROUP BY 1").fetchall()
+        )
     assert got == {**{k: v for k, v in heads.items() if k not in from_message}, **from_message}
     assert sources["message"] == len(from_message) and sources["pull-ref"] > 0
 
@@ -114,7 +146,9 @@ def test_second_sync_changes_nothing(tmp_path: Path, mirrors: dict[str, Path]) -
         assert table_digest(store) == before
 
 
-def test_all_branches_and_shared_commits_stored_once(tmp_path: Path, mirrors: dict[str, Path]) -> None:
+def test_all_branches_and_shared_commits_stored_once(
+    tmp_path: Path, mirrors: dict[str, Path]
+) -> None:
     work = clone_bundle("devstats", tmp_path / "work")
     git(work, "checkout", "-q", "-b", "feature", "HEAD~3")
     git(work, "commit", "-q", "--allow-empty", "-m", "synthetic commit on a side branch")
@@ -127,4 +161,9 @@ def test_all_branches_and_shared_commits_stored_once(tmp_path: Path, mirrors: di
         assert store.scalar("SELECT count(*) FROM commits") == every
         # the mirror's 146 commits are shared with the working copy: stored once, two members
         assert store.scalar("SELECT count(*) FROM repo_commits") == every + 146
-        assert store.scalar("SELECT count(*) FROM (SELECT sha FROM commits GROUP BY sha HAVING count(*) > 1)") == 0
+        assert (
+            store.scalar(
+                "SELECT count(*) FROM (SELECT sha FROM commits GROUP BY sha HAVING count(*) > 1)"
+            )
+            == 0
+        )

@@ -29,7 +29,12 @@ SYNTHETIC = [
     ("Someone Else", "root@localhost", "2020-05-02T10:00:00+00:00", None),
     ("José García", "jose@a.example", "2020-07-01T10:00:00+00:00", None),
     ("Jose Garcia", "jg@gmail.com", "2022-07-01T10:00:00+00:00", "Ann Lee <ann@uni.ac.uk>"),
-    ("dependabot[bot]", "49699333+dependabot[bot]@users.noreply.github.com", "2022-08-01T10:00:00+00:00", None),
+    (
+        "dependabot[bot]",
+        "49699333+dependabot[bot]@users.noreply.github.com",
+        "2022-08-01T10:00:00+00:00",
+        None,
+    ),
     ("Ann Lee", "ann@cs.uni.ac.uk", "2022-09-01T10:00:00+00:00", None),
 ]
 
@@ -42,9 +47,14 @@ def _synthetic_repo(path: Path) -> Path:
         (path / f"dir{n % 3}" / "f.txt").write_text(f"line {n}\n" * (n + 1))
         git(path, "add", "-A")
         message = f"synthetic commit {n}" + (f"\n\nCo-authored-by: {coauthor}" if coauthor else "")
-        env = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_AUTHOR_DATE": when,
-               "GIT_COMMITTER_NAME": "ci", "GIT_COMMITTER_EMAIL": "ci@example.org",
-               "GIT_COMMITTER_DATE": when}  # fmt: skip
+        env = {
+            "GIT_AUTHOR_NAME": name,
+            "GIT_AUTHOR_EMAIL": email,
+            "GIT_AUTHOR_DATE": when,
+            "GIT_COMMITTER_NAME": "ci",
+            "GIT_COMMITTER_EMAIL": "ci@example.org",
+            "GIT_COMMITTER_DATE": when,
+        }
         git(path, "commit", "-q", "-m", message, env=env)
     return path
 
@@ -77,10 +87,18 @@ def test_safe_rules_merge_and_weak_evidence_does_not(synthetic: tuple[Store, Pat
     noreply = _person_of(store, "123+jdoe@users.noreply.github.com")
     assert _person_of(store, "jdoe@users.noreply.github.com") == noreply  # same GitHub login
     assert noreply != jane  # nothing safe links the login to Jane's addresses
-    assert _person_of(store, "root@localhost", "root") != _person_of(store, "root@localhost", "Someone Else")
-    assert _person_of(store, "jose@a.example") != _person_of(store, "jg@gmail.com")  # a suggestion only
+    assert _person_of(store, "root@localhost", "root") != _person_of(
+        store, "root@localhost", "Someone Else"
+    )
+    assert _person_of(store, "jose@a.example") != _person_of(
+        store, "jg@gmail.com"
+    )  # a suggestion only
     assert store.scalar("SELECT display_name FROM people WHERE person_id = ?", [jane]) == "Jane Doe"
-    rules = dict(store.con.execute("SELECT email_key, merged_by FROM identities WHERE name <> 'jane doe'").fetchall())
+    rules = dict(
+        store.con.execute(
+            "SELECT email_key, merged_by FROM identities WHERE name <> 'jane doe'"
+        ).fetchall()
+    )
     assert rules["jane@old.example"] == "mailmap"
     assert rules["jdoe@users.noreply.github.com"] == "github-noreply"
     assert rules["root@localhost"] == "alone"
@@ -89,7 +107,12 @@ def test_safe_rules_merge_and_weak_evidence_does_not(synthetic: tuple[Store, Pat
 def test_contributions_count_coauthors_and_mark_bots(synthetic: tuple[Store, Path]) -> None:
     store, _ = synthetic
     ann = _person_of(store, "ann@uni.ac.uk")
-    assert store.scalar("SELECT count(*) FROM contributions WHERE person_id = ? AND role = 'coauthor'", [ann]) == 1
+    assert (
+        store.scalar(
+            "SELECT count(*) FROM contributions WHERE person_id = ? AND role = 'coauthor'", [ann]
+        )
+        == 1
+    )
     bot = _person_of(store, "49699333+dependabot[bot]@users.noreply.github.com")
     assert store.scalar("SELECT is_bot FROM people WHERE person_id = ?", [bot])
     assert store.scalar("SELECT count(*) FROM contributions") == len(SYNTHETIC) + 1
@@ -117,19 +140,33 @@ def test_classify_rules() -> None:
     assert is_bot("pre-commit-ci[bot]") and is_bot("github-actions") and not is_bot("Abbott")
 
 
-def test_person_decisions_are_recorded_and_reapplied(synthetic: tuple[Store, Path], tmp_path: Path) -> None:
+def test_person_decisions_are_recorded_and_reapplied(
+    synthetic: tuple[Store, Path], tmp_path: Path
+) -> None:
     store, repo = synthetic
     overrides = tmp_path / "identities.toml"
-    jane, jdoe = _person_of(store, "jane@corp.example"), _person_of(store, "jdoe@users.noreply.github.com")
+    jane = _person_of(store, "jane@corp.example")
     store.close()
     cli = [sys.executable, "-m", "catherd", "people"]
-    subprocess.run([*cli, "merge", jane, "github:jdoe", "--db", str(store.path), "--reason", "Jane said so"],
-                   check=True, capture_output=True, cwd=tmp_path)  # fmt: skip
+    subprocess.run(
+        [*cli, "merge", jane, "github:jdoe", "--db", str(store.path), "--reason", "Jane said so"],
+        check=True,
+        capture_output=True,
+        cwd=tmp_path,
+    )
     assert "Jane said so" in overrides.read_text()
-    subprocess.run([*cli, "split", "Jane D <jane@old.example>", "--db", str(store.path)],
-                   check=True, capture_output=True, cwd=tmp_path)  # fmt: skip
-    bad = subprocess.run([*cli, "merge", jane, "nobody@nowhere.example", "--db", str(store.path)],
-                         capture_output=True, text=True, cwd=tmp_path)  # fmt: skip
+    subprocess.run(
+        [*cli, "split", "Jane D <jane@old.example>", "--db", str(store.path)],
+        check=True,
+        capture_output=True,
+        cwd=tmp_path,
+    )
+    bad = subprocess.run(
+        [*cli, "merge", jane, "nobody@nowhere.example", "--db", str(store.path)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert bad.returncode == 2 and "no identity in the store matches" in bad.stderr
     with Store(store.path) as again:
         merged = _person_of(again, "jane@corp.example")
@@ -145,7 +182,9 @@ def test_person_decisions_are_recorded_and_reapplied(synthetic: tuple[Store, Pat
         from catherd.pipeline import sync
 
         sync(again, config, [RepositorySpec(str(repo))])
-        assert _person_of(again, "jdoe@users.noreply.github.com") == _person_of(again, "jane@corp.example")
+        assert _person_of(again, "jdoe@users.noreply.github.com") == _person_of(
+            again, "jane@corp.example"
+        )
         assert _person_of(again, "jane@old.example") != _person_of(again, "jane@corp.example")
 
 
@@ -154,26 +193,35 @@ def test_time_bounded_affiliations(tmp_path: Path) -> None:
     orgs = tmp_path / "organisations.toml"
     orgs.write_text(
         '[domains]\n"corp.example" = "Corp"\n'
-        '[[affiliation]]\nperson = "jane@corp.example"\norganisation = "Old Co"\nuntil = 2020-02-01\n'
+        "[[affiliation]]\n"
+        'person = "jane@corp.example"\norganisation = "Old Co"\nuntil = 2020-02-01\n'
     )
     with Store(tmp_path / "s.duckdb") as store:
         ingest(store, tmp_path, str(repo), organisations=orgs)
-        by_date = dict(store.con.execute(
-            "SELECT strftime(contributed_at, '%Y-%m'), c.org_id FROM contributions c "
-            "JOIN identities i USING (identity_id) WHERE i.email_key = 'jane@corp.example'"
-        ).fetchall())  # fmt: skip
+        by_date = dict(
+            store.con.execute(
+                "SELECT strftime(contributed_at, '%Y-%m'), c.org_id FROM contributions c "
+                "JOIN identities i USING (identity_id) WHERE i.email_key = 'jane@corp.example'"
+            ).fetchall()
+        )
         assert by_date == {"2020-01": "old-co", "2020-02": "corp"}
         # the mailmapped 2019 address belongs to Jane too, so the affiliation covers it
-        assert store.scalar(
-            "SELECT c.org_id FROM contributions c JOIN identities i USING (identity_id) "
-            "WHERE i.email_key = 'jane@old.example'"
-        ) == "old-co"
+        assert (
+            store.scalar(
+                "SELECT c.org_id FROM contributions c JOIN identities i USING (identity_id) "
+                "WHERE i.email_key = 'jane@old.example'"
+            )
+            == "old-co"
+        )
 
 
 def test_invalid_decision_files_are_refused(tmp_path: Path) -> None:
     bad = tmp_path / "organisations.toml"
-    bad.write_text('[[affiliation]]\nperson = "a@b.org"\norganisation = "X"\nfrom = 2021-01-01\nuntil = 2020-01-01\n')
-    with pytest.raises(InputError, match="until .* must be after from"):
+    bad.write_text(
+        '[[affiliation]]\nperson = "a@b.org"\norganisation = "X"\n'
+        "from = 2021-01-01\nuntil = 2020-01-01\n"
+    )
+    with pytest.raises(InputError, match=r"until .* must be after from"):
         OrganisationMap.load(bad)
     with pytest.raises(InputError, match="not an identity"):
         IdentityRef.parse("just a name")
@@ -184,12 +232,16 @@ def test_suggestions_with_evidence(synthetic: tuple[Store, Path]) -> None:
     found = suggest(store.rows("SELECT * FROM identities"))
     pairs = {frozenset((s.person_a, s.person_b)): s for s in found}
     jose = frozenset((_person_of(store, "jose@a.example"), _person_of(store, "jg@gmail.com")))
-    assert jose in pairs and any(e.startswith("same-name:garcia jose") for e in pairs[jose].evidence)
+    assert jose in pairs and any(
+        e.startswith("same-name:garcia jose") for e in pairs[jose].evidence
+    )
     assert name_key("García, José") == name_key("jose garcia")
     assert all(not any(i["is_bot"] for i in s.identities) for s in found)
 
 
-def test_real_mailmap_groups_are_one_person(mirrors: dict[str, Path], ingested: dict[str, Path]) -> None:
+def test_real_mailmap_groups_are_one_person(
+    mirrors: dict[str, Path], ingested: dict[str, Path]
+) -> None:
     """On networkx, every set of identities git's mailmap maps to one address is one person."""
     lines = git(mirrors["networkx"], "log", "--format=%an%x00%ae%x00%aE").splitlines()
     groups: dict[str, set[tuple[str, str]]] = {}
@@ -198,7 +250,12 @@ def test_real_mailmap_groups_are_one_person(mirrors: dict[str, Path], ingested: 
         if not is_placeholder(mapped.lower()):  # "none@none" is many people, never merged
             groups.setdefault(mapped.lower(), set()).add((name, email.lower()))
     with Store(ingested["networkx"], read_only=True) as store:
-        person = {(n, e): p for n, e, p in store.con.execute("SELECT name, email_key, person_id FROM identities").fetchall()}
+        person = {
+            (n, e): p
+            for n, e, p in store.con.execute(
+                "SELECT name, email_key, person_id FROM identities"
+            ).fetchall()
+        }
         for members in groups.values():
             assert len({person[m] for m in members}) == 1
         assert store.scalar("SELECT count(*) FROM people") <= len(groups) + store.scalar(

@@ -28,12 +28,23 @@ class GitTruth:
     """Contributions and commits of a repository read straight from ``git log``."""
 
     def __init__(self, repo: Path, store: Store) -> None:
-        person = {(n, e): p for n, e, p in store.con.execute(
-            "SELECT name, email_key, person_id FROM identities").fetchall()}  # fmt: skip
-        bots = {p for (p,) in store.con.execute("SELECT person_id FROM people WHERE is_bot").fetchall()}
-        org = {(n, e): o for n, e, o in store.con.execute(
-            "SELECT name, email_key, org_id FROM identities").fetchall()}  # fmt: skip
-        fmt = f"{_SEP}%H%x00%at%x00%an%x00%ae%x00%P%x00%(trailers:key=Co-authored-by,valueonly,separator=%x1f)"
+        person = {
+            (n, e): p
+            for n, e, p in store.con.execute(
+                "SELECT name, email_key, person_id FROM identities"
+            ).fetchall()
+        }
+        bots = {
+            p for (p,) in store.con.execute("SELECT person_id FROM people WHERE is_bot").fetchall()
+        }
+        org = {
+            (n, e): o
+            for n, e, o in store.con.execute(
+                "SELECT name, email_key, org_id FROM identities"
+            ).fetchall()
+        }
+        trailers = "%(trailers:key=Co-authored-by,valueonly,separator=%x1f)"
+        fmt = f"{_SEP}%H%x00%at%x00%an%x00%ae%x00%P%x00{trailers}"
         out = git(repo, "log", "--numstat", "--find-renames", f"--format={fmt}")
         self.commits: list[dict] = []
         self.contributions: list[tuple[str, datetime, str, str]] = []  # person, when, role, org
@@ -42,14 +53,21 @@ class GitTruth:
             sha, at, name, email, parents, trailers = header.split("\0")
             when = datetime.fromtimestamp(int(at), UTC)
             files = [line.split("\t", 2) for line in numstat.splitlines() if line.strip()]
-            self.commits.append({
-                "sha": sha, "when": when, "merge": len(parents.split()) > 1,
-                "added": sum(int(f[0]) for f in files if f[0] != "-"),
-                "deleted": sum(int(f[1]) for f in files if f[1] != "-"),
-                "files": [f[2] for f in files], "author": person[(name, email.lower())],
-            })  # fmt: skip
+            self.commits.append(
+                {
+                    "sha": sha,
+                    "when": when,
+                    "merge": len(parents.split()) > 1,
+                    "added": sum(int(f[0]) for f in files if f[0] != "-"),
+                    "deleted": sum(int(f[1]) for f in files if f[1] != "-"),
+                    "files": [f[2] for f in files],
+                    "author": person[(name, email.lower())],
+                }
+            )
             seen = {person[(name, email.lower())]}
-            self.contributions.append((person[(name, email.lower())], when, "author", org[(name, email.lower())]))
+            self.contributions.append(
+                (person[(name, email.lower())], when, "author", org[(name, email.lower())])
+            )
             for trailer in filter(None, trailers.split("\x1f")):
                 if "<" not in trailer:
                     continue
@@ -78,12 +96,21 @@ def test_commits_and_lines_per_year(networkx: tuple[Store, GitTruth]) -> None:
     rows = run_metric(store, "commits", Params(by="year"))
     expected: dict[int, Counter] = defaultdict(Counter)
     for c in truth.commits:
-        expected[c["when"].year].update(commits=1, merges=int(c["merge"]), lines_added=c["added"],
-                                        lines_deleted=c["deleted"], files_changed=len(c["files"]))  # fmt: skip
+        expected[c["when"].year].update(
+            commits=1,
+            merges=int(c["merge"]),
+            lines_added=c["added"],
+            lines_deleted=c["deleted"],
+            files_changed=len(c["files"]),
+        )
     for row in rows:
         exp = expected.get(row["period"].year, Counter())
-        assert {k: row[k] for k in ("commits", "merges", "lines_added", "lines_deleted", "files_changed")} == {
-            k: exp[k] for k in ("commits", "merges", "lines_added", "lines_deleted", "files_changed")
+        assert {
+            k: row[k]
+            for k in ("commits", "merges", "lines_added", "lines_deleted", "files_changed")
+        } == {
+            k: exp[k]
+            for k in ("commits", "merges", "lines_added", "lines_deleted", "files_changed")
         }
     assert sum(r["commits"] for r in rows) == len(truth.commits)
 
@@ -102,7 +129,11 @@ def test_active_and_new_contributors(networkx: tuple[Store, GitTruth]) -> None:
     got_new = _by_year(run_metric(store, "new_contributors", Params(by="year")), "newcomers")
     assert got_new == {year: newcomers.get(year, 0) for year in got_new}
     # a window: first contributions ever still count from all time, not from the window
-    window = run_metric(store, "new_contributors", Params(since=date(2020, 1, 1), until=date(2021, 1, 1), by="quarter"))
+    window = run_metric(
+        store,
+        "new_contributors",
+        Params(since=date(2020, 1, 1), until=date(2021, 1, 1), by="quarter"),
+    )
     assert sum(r["newcomers"] for r in window) == newcomers[2020]
 
 
@@ -111,7 +142,9 @@ def test_months_without_activity_are_zero(networkx: tuple[Store, GitTruth]) -> N
     rows = run_metric(store, "active_contributors", Params(by="month"))
     months = {(c[1].year, c[1].month) for c in truth.contributions}
     assert len(rows) > len(months)  # networkx had quiet months in its early years
-    assert all(r["contributors"] == 0 for r in rows if (r["period"].year, r["period"].month) not in months)
+    assert all(
+        r["contributors"] == 0 for r in rows if (r["period"].year, r["period"].month) not in months
+    )
 
 
 def _fewest_for_half(counts: Counter) -> int:
@@ -148,7 +181,9 @@ def test_elephant_factor(networkx: tuple[Store, GitTruth]) -> None:
         year = row["period"].year
         assert row["elephant_factor"] == _fewest_for_half(per_year[year])
         if all_commits[year]:
-            assert row["coverage"] == pytest.approx(sum(per_year[year].values()) / all_commits[year])
+            assert row["coverage"] == pytest.approx(
+                sum(per_year[year].values()) / all_commits[year]
+            )
     assert any(row["elephant_factor"] > 0 for row in rows)
 
 
@@ -173,7 +208,9 @@ def test_retention(networkx: tuple[Store, GitTruth]) -> None:
         for key in ("measurable_90", "retained_90", "measurable_365", "retained_365"):
             assert row[key] == exp[key], (row["period"], key)
         if exp["measurable_365"]:
-            assert row["retention_365"] == pytest.approx(exp["retained_365"] / exp["measurable_365"])
+            assert row["retention_365"] == pytest.approx(
+                exp["retained_365"] / exp["measurable_365"]
+            )
 
 
 def test_tenure_and_first_last(networkx: tuple[Store, GitTruth]) -> None:
@@ -186,15 +223,20 @@ def test_tenure_and_first_last(networkx: tuple[Store, GitTruth]) -> None:
         last_in_year[key] = max(last_in_year.get(key, when), when)
     rows = run_metric(store, "tenure", Params(by="year"))
     for row in rows:
-        spans = [(t - first[who]).total_seconds() / 86400 for (who, year), t in last_in_year.items()
-                 if year == row["period"].year]  # fmt: skip
+        spans = [
+            (t - first[who]).total_seconds() / 86400
+            for (who, year), t in last_in_year.items()
+            if year == row["period"].year
+        ]
         if spans:
             assert row["median_tenure_days"] == pytest.approx(statistics.median(spans))
     summary = {r["person_id"]: r for r in run_metric(store, "contributor_summary", Params())}
     last = {}
     for who, when, _, _ in truth.contributions:
         last[who] = max(last.get(who, when), when)
-    assert {p: (r["first_at"], r["last_at"]) for p, r in summary.items()} == {p: (first[p], last[p]) for p in first}
+    assert {p: (r["first_at"], r["last_at"]) for p, r in summary.items()} == {
+        p: (first[p], last[p]) for p in first
+    }
 
 
 def test_breadth(networkx: tuple[Store, GitTruth]) -> None:
@@ -210,12 +252,18 @@ def test_breadth(networkx: tuple[Store, GitTruth]) -> None:
     assert got == {p: len(d) for p, d in dirs.items() if d}
 
 
-def test_filters_and_bad_parameters(networkx: tuple[Store, GitTruth], ingested: dict[str, Path]) -> None:
+def test_filters_and_bad_parameters(
+    networkx: tuple[Store, GitTruth], ingested: dict[str, Path]
+) -> None:
     store, truth = networkx
-    rows = run_metric(store, "commits", Params(since=date(2019, 3, 1), until=date(2019, 9, 1), by="month"))
-    assert [r["period"] for r in rows][0] == date(2019, 3, 1) and rows[-1]["period"] == date(2019, 8, 1)
+    rows = run_metric(
+        store, "commits", Params(since=date(2019, 3, 1), until=date(2019, 9, 1), by="month")
+    )
+    assert rows[0]["period"] == date(2019, 3, 1) and rows[-1]["period"] == date(2019, 8, 1)
     assert sum(r["commits"] for r in rows) == sum(
-        1 for c in truth.commits if datetime(2019, 3, 1, tzinfo=UTC) <= c["when"] < datetime(2019, 9, 1, tzinfo=UTC)
+        1
+        for c in truth.commits
+        if datetime(2019, 3, 1, tzinfo=UTC) <= c["when"] < datetime(2019, 9, 1, tzinfo=UTC)
     )
     assert run_metric(store, "commits", Params(repository="networkx", by="year"))
     with pytest.raises(InputError, match="no repository"):

@@ -61,9 +61,16 @@ def test_force_push_leaves_no_duplicates_or_orphans(tmp_path: Path, pruned: bool
         assert report.repositories[0].commits_removed == len(dropped)
         assert _stored_shas(store) == _reachable(work)
         assert not dropped & _stored_shas(store)
-        orphans = store.scalar("SELECT count(*) FROM commit_files WHERE sha NOT IN (SELECT sha FROM commits)")
+        orphans = store.scalar(
+            "SELECT count(*) FROM commit_files WHERE sha NOT IN (SELECT sha FROM commits)"
+        )
         assert orphans == 0
-        assert store.scalar("SELECT count(*) FROM contributions WHERE sha NOT IN (SELECT sha FROM commits)") == 0
+        assert (
+            store.scalar(
+                "SELECT count(*) FROM contributions WHERE sha NOT IN (SELECT sha FROM commits)"
+            )
+            == 0
+        )
 
 
 @pytest.mark.parametrize(
@@ -75,7 +82,9 @@ def test_force_push_leaves_no_duplicates_or_orphans(tmp_path: Path, pruned: bool
     ],
     ids=["missing-path", "plain-folder", "plain-file"],
 )
-def test_bad_locations_give_a_clear_error_and_change_nothing(tmp_path: Path, mirrors: dict[str, Path], make, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_locations_give_a_clear_error_and_change_nothing(
+    tmp_path: Path, mirrors: dict[str, Path], make, message: str
+) -> None:  # type: ignore[no-untyped-def]
     folder = tmp_path / "input"
     folder.mkdir()
     with Store(tmp_path / "s.duckdb") as store:
@@ -88,9 +97,18 @@ def test_bad_locations_give_a_clear_error_and_change_nothing(tmp_path: Path, mir
 
 def test_cli_bad_path_exits_non_zero_with_one_line(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "catherd", "analyze", str(tmp_path / "nope"), "--db", str(tmp_path / "s.duckdb")],
-        capture_output=True, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "catherd",
+            "analyze",
+            str(tmp_path / "nope"),
+            "--db",
+            str(tmp_path / "s.duckdb"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2
     assert "no such file or directory" in proc.stderr and "Traceback" not in proc.stderr
 
@@ -104,7 +122,9 @@ def test_corrupt_object_rolls_back_and_names_the_commit(tmp_path: Path) -> None:
         moved = tmp_path / pack.name
         shutil.move(pack, moved)
         pack.with_suffix(".idx").unlink()
-        subprocess.run(["git", "-C", str(work), "unpack-objects", "-q"], stdin=moved.open("rb"), check=True)
+        subprocess.run(
+            ["git", "-C", str(work), "unpack-objects", "-q"], stdin=moved.open("rb"), check=True
+        )
     blob = git(work, "rev-parse", "HEAD~20:README.md").strip()
     (work / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
     with Store(tmp_path / "s.duckdb") as store:
@@ -120,7 +140,9 @@ def test_missing_git_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         open_repository(str(tmp_path), tmp_path)
 
 
-def test_interrupted_sync_keeps_previous_state_and_resumes(tmp_path: Path, mirrors: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_interrupted_sync_keeps_previous_state_and_resumes(
+    tmp_path: Path, mirrors: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     with Store(tmp_path / "s.duckdb") as store:
         ingest(store, tmp_path, str(mirrors["devstats"]))
         before = table_digest(store)
@@ -155,7 +177,9 @@ def test_killed_process_leaves_a_usable_store(tmp_path: Path, mirrors: dict[str,
     db = tmp_path / "s.duckdb"
     command = [sys.executable, "-m", "catherd", "analyze", "--db", str(db)]
     subprocess.run([*command, str(mirrors["devstats"])], check=True, capture_output=True)
-    proc = subprocess.Popen([*command, str(mirrors["networkx"])], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [*command, str(mirrors["networkx"])], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not (tmp_path / "s.duckdb.wal").exists():
         time.sleep(0.02)

@@ -113,7 +113,7 @@ def load_config(path: Path | None = None, db: Path | None = None) -> Config:
     config.db = db if db is not None else root / str(project.get("db", DEFAULT_DB))
     for n, entry in enumerate(data.get("repositories", []), start=1):
         if not isinstance(entry, dict) or not isinstance(entry.get("location"), str):
-            raise InputError(f"{path}: [[repositories]] #{n} needs location = \"path or URL\"")
+            raise InputError(f'{path}: [[repositories]] #{n} needs location = "path or URL"')
         location = entry["location"]
         if not is_url(location):
             location = str((root / location).resolve())

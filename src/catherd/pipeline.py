@@ -54,9 +54,13 @@ def sync(
             with store.transaction():
                 repo_id = _register(store, spec, repo)
                 result = sync_git_repository(
-                    store, repo, repo_id, spec.all_branches, mailmap,
+                    store,
+                    repo,
+                    repo_id,
+                    spec.all_branches,
+                    mailmap,
                     progress(spec.name or repo.location) if progress else None,
-                )  # fmt: skip
+                )
                 if not result.unchanged:
                     _bump_raw_version(store)
             report.repositories.append(result)
@@ -124,9 +128,16 @@ def _register(store: Store, spec: RepositorySpec, repo: GitRepository) -> int:
     repo_id = int(store.scalar("SELECT coalesce(max(repo_id), 0) + 1 FROM repositories"))
     store.con.execute(
         "INSERT INTO repositories VALUES (?, ?, ?, ?, ?, ?, NULL, ?, NULL)",
-        [repo_id, name, repo.location, repo.kind, str(repo.git_dir), spec.all_branches,
-         datetime.now(UTC)],
-    )  # fmt: skip
+        [
+            repo_id,
+            name,
+            repo.location,
+            repo.kind,
+            str(repo.git_dir),
+            spec.all_branches,
+            datetime.now(UTC),
+        ],
+    )
     return repo_id
 
 
@@ -134,5 +145,7 @@ def known_repositories(store: Store) -> list[RepositorySpec]:
     """Every repository the store has ingested, as specs to sync again."""
     return [
         RepositorySpec(r["location"], r["name"], r["all_branches"])
-        for r in store.rows("SELECT location, name, all_branches FROM repositories ORDER BY repo_id")
+        for r in store.rows(
+            "SELECT location, name, all_branches FROM repositories ORDER BY repo_id"
+        )
     ]

@@ -21,7 +21,8 @@ errors = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
 
 DbOption = Annotated[
-    Path | None, typer.Option("--db", help="Store file (default: catherd.duckdb or catherd.toml's).")
+    Path | None,
+    typer.Option("--db", help="Store file (default: catherd.duckdb or catherd.toml's)."),
 ]
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", help=f"Project file (default: ./{CONFIG_NAME}).")
@@ -44,7 +45,9 @@ def guarded(function: Callable[..., T]) -> Callable[..., T]:
             errors.print(f"[bold red]error:[/] store: {first}", highlight=False)
             raise typer.Exit(4) from None
         except OSError as exc:
-            errors.print(f"[bold red]error:[/] {exc.filename or ''}: {exc.strerror}", highlight=False)
+            errors.print(
+                f"[bold red]error:[/] {exc.filename or ''}: {exc.strerror}", highlight=False
+            )
             raise typer.Exit(5) from None
         except KeyboardInterrupt:
             errors.print("interrupted: the store keeps its state from before the unfinished step")

@@ -16,7 +16,13 @@ from rich.table import Table
 
 from catherd.cli import people as people_commands
 from catherd.cli.common import ConfigOption, DbOption, JsonOption, emit_json, errors, guarded
-from catherd.config import CONFIG_NAME, INIT_TEMPLATE, ORGANISATIONS_TEMPLATE, RepositorySpec, load_config
+from catherd.config import (
+    CONFIG_NAME,
+    INIT_TEMPLATE,
+    ORGANISATIONS_TEMPLATE,
+    RepositorySpec,
+    load_config,
+)
 from catherd.errors import InputError
 from catherd.metrics import REGISTRY, Params
 from catherd.metrics.runner import period_label, run_metric
@@ -31,12 +37,18 @@ app = typer.Typer(
 app.add_typer(people_commands.app, name="people")
 console = Console()
 
+
 @contextmanager
 def sync_progress() -> Iterator[Callable[[str], Callable[[int, int], None]]]:
     with Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("commits"), TimeElapsedColumn(), console=errors, transient=False,
-    ) as progress:  # fmt: skip
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("commits"),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=False,
+    ) as progress:
 
         def for_repository(name: str) -> Callable[[int, int], None]:
             task = progress.add_task(name, total=None)
@@ -52,11 +64,19 @@ def sync_progress() -> Iterator[Callable[[str], Callable[[int, int], None]]]:
 def print_sync_report(report: SyncReport) -> None:
     table = Table(title="Sync", show_lines=False)
     for column in ("repository", "state", "commits read", "added", "removed", "warnings"):
-        table.add_column(column, justify="right" if column not in ("repository", "state") else "left")
+        table.add_column(
+            column, justify="right" if column not in ("repository", "state") else "left"
+        )
     for result in report.repositories:
         state = "unchanged" if result.unchanged else "updated"
-        table.add_row(result.repository, state, str(result.commits_read), str(result.commits_added),
-                      str(result.commits_removed), str(len(result.warnings)))  # fmt: skip
+        table.add_row(
+            result.repository,
+            state,
+            str(result.commits_read),
+            str(result.commits_added),
+            str(result.commits_removed),
+            str(len(result.warnings)),
+        )
     for location, message in report.failures:
         table.add_row(location, "[red]failed[/]", "", "", "", message)
     console.print(table)
@@ -94,11 +114,18 @@ def init(
 @app.command()
 @guarded
 def analyze(
-    locations: Annotated[list[str], typer.Argument(help="Repository paths, bare repositories, .bundle files or URLs.")],
+    locations: Annotated[
+        list[str],
+        typer.Argument(help="Repository paths, bare repositories, .bundle files or URLs."),
+    ],
     db: DbOption = None,
     config_file: ConfigOption = None,
-    all_branches: Annotated[bool, typer.Option("--all-branches", help="Every branch, not only the default one.")] = False,
-    name: Annotated[str | None, typer.Option(help="Name for the repository (one location only).")] = None,
+    all_branches: Annotated[
+        bool, typer.Option("--all-branches", help="Every branch, not only the default one.")
+    ] = False,
+    name: Annotated[
+        str | None, typer.Option(help="Name for the repository (one location only).")
+    ] = None,
 ) -> None:
     """Ingest git repositories into the store, then print a summary."""
     if name and len(locations) > 1:
@@ -120,7 +147,9 @@ def sync_command(db: DbOption = None, config_file: ConfigOption = None) -> None:
     with Store(config.db) as store:
         specs = config.repositories or known_repositories(store)
         if not specs:
-            errors.print("nothing to sync: name repositories in catherd.toml or run `catherd analyze`")
+            errors.print(
+                "nothing to sync: name repositories in catherd.toml or run `catherd analyze`"
+            )
             raise typer.Exit(2)
         with sync_progress() as progress:
             report = sync(store, config, specs, progress, stop_on_error=False)
@@ -138,14 +167,15 @@ def status_data(store: Store) -> dict[str, Any]:
         "bots": "SELECT count(*) FROM people WHERE is_bot",
         "identities": "SELECT count(*) FROM identities",
         "organisations": "SELECT count(DISTINCT org_id) FROM contributions "
-                         "WHERE org_id NOT IN ('unknown', 'personal')",
-    }  # fmt: skip
+        "WHERE org_id NOT IN ('unknown', 'personal')",
+    }
     data: dict[str, Any] = {name: store.scalar(sql) for name, sql in counts.items()}
     data["sources"] = store.rows(
         "SELECT r.name, r.location, r.kind, r.default_branch, r.all_branches, r.synced_at, "
         "c.cursor, (SELECT count(*) FROM repo_commits m WHERE m.repo_id = r.repo_id) AS commits, "
         "(SELECT count(*) FROM sync_warnings w WHERE w.repo_id = r.repo_id) AS warnings "
-        "FROM repositories r LEFT JOIN sync_cursors c ON c.repo_id = r.repo_id AND c.source = 'git' "
+        "FROM repositories r "
+        "LEFT JOIN sync_cursors c ON c.repo_id = r.repo_id AND c.source = 'git' "
         "ORDER BY r.repo_id"
     )
     for source in data["sources"]:
@@ -172,7 +202,9 @@ def _print_summary(store: Store) -> None:
 
 @app.command()
 @guarded
-def status(db: DbOption = None, config_file: ConfigOption = None, as_json: JsonOption = False) -> None:
+def status(
+    db: DbOption = None, config_file: ConfigOption = None, as_json: JsonOption = False
+) -> None:
     """Counts of what the store holds, and each source's sync cursor."""
     config = load_config(config_file, db)
     with Store(config.db, read_only=True) as store:
@@ -192,13 +224,18 @@ def status(db: DbOption = None, config_file: ConfigOption = None, as_json: JsonO
         sources.add_column(column)
     for source in data["sources"]:
         tips = (source["cursor"] or {}).get("tips", {})
-        cursor = ", ".join(f"{ref.removeprefix('refs/heads/')}@{sha[:10]}" for ref, sha in tips.items())
+        cursor = ", ".join(
+            f"{ref.removeprefix('refs/heads/')}@{sha[:10]}" for ref, sha in tips.items()
+        )
         sources.add_row(
-            source["name"], source["kind"],
+            source["name"],
+            source["kind"],
             "all branches" if source["all_branches"] else (source["default_branch"] or "HEAD"),
-            f"{source['commits']:,}", str(source["synced_at"] or "never")[:19], cursor,
+            f"{source['commits']:,}",
+            str(source["synced_at"] or "never")[:19],
+            cursor,
             str(source["warnings"]),
-        )  # fmt: skip
+        )
     console.print(sources)
 
 
@@ -218,16 +255,28 @@ def metrics(
     since: Annotated[str | None, typer.Option(help="First day included (YYYY-MM-DD).")] = None,
     until: Annotated[str | None, typer.Option(help="First day excluded (YYYY-MM-DD).")] = None,
     by: Annotated[str, typer.Option(help="Period: month, quarter or year.")] = "month",
-    repo: Annotated[str | None, typer.Option("--repo", help="Only this repository (by name).")] = None,
-    include_bots: Annotated[bool, typer.Option("--include-bots", help="Count bots as people.")] = False,
+    repo: Annotated[
+        str | None, typer.Option("--repo", help="Only this repository (by name).")
+    ] = None,
+    include_bots: Annotated[
+        bool, typer.Option("--include-bots", help="Count bots as people.")
+    ] = False,
     db: DbOption = None,
     config_file: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """List the metrics, or compute one."""
     if name is None:
-        listing = [{"name": m.name, "title": m.title, "unit": m.unit, "chaoss": m.chaoss,
-                    "summary": m.summary} for m in REGISTRY.values()]  # fmt: skip
+        listing = [
+            {
+                "name": m.name,
+                "title": m.title,
+                "unit": m.unit,
+                "chaoss": m.chaoss,
+                "summary": m.summary,
+            }
+            for m in REGISTRY.values()
+        ]
         if as_json:
             emit_json(listing)
             return
@@ -238,20 +287,35 @@ def metrics(
             table.add_row(m["name"], m["unit"], m["chaoss"] or "", m["summary"])
         console.print(table)
         return
-    params = Params(_parse_date(since, "--since"), _parse_date(until, "--until"), by, repo, include_bots)
+    params = Params(
+        _parse_date(since, "--since"), _parse_date(until, "--until"), by, repo, include_bots
+    )
     config = load_config(config_file, db)
     with Store(config.db, read_only=True) as store:
         rows = run_metric(store, name, params)
     if as_json:
-        emit_json({"metric": name, "params": {"since": since, "until": until, "by": by,
-                   "repository": repo, "include_bots": include_bots}, "rows": rows})  # fmt: skip
+        emit_json(
+            {
+                "metric": name,
+                "params": {
+                    "since": since,
+                    "until": until,
+                    "by": by,
+                    "repository": repo,
+                    "include_bots": include_bots,
+                },
+                "rows": rows,
+            }
+        )
         return
     table = Table(title=REGISTRY[name].title)
     if not rows:
         console.print(f"{REGISTRY[name].title}: no data in this window")
         return
     for column in rows[0]:
-        table.add_column(column, justify="left" if column in ("period", "display_name", "person_id") else "right")
+        table.add_column(
+            column, justify="left" if column in ("period", "display_name", "person_id") else "right"
+        )
     for row in rows:
         table.add_row(*(_cell(k, v, by) for k, v in row.items()))
     console.print(table)
@@ -263,7 +327,11 @@ def _cell(key: str, value: Any, by: str) -> str:
     if key == "period":
         return period_label(value, by)
     if isinstance(value, float):
-        return f"{value:.0%}" if key.endswith(("share", "coverage")) or key.startswith("retention") else f"{value:,.1f}"
+        return (
+            f"{value:.0%}"
+            if key.endswith(("share", "coverage")) or key.startswith("retention")
+            else f"{value:,.1f}"
+        )
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d")
     if isinstance(value, int):
@@ -274,8 +342,12 @@ def _cell(key: str, value: Any, by: str) -> str:
 @app.command()
 @guarded
 def report(
-    output: Annotated[Path, typer.Option("-o", "--output", help="Folder to write the report into.")] = Path("report"),
-    since: Annotated[str | None, typer.Option(help="First day of the report's period (YYYY-MM-DD).")] = None,
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Folder to write the report into.")
+    ] = Path("report"),
+    since: Annotated[
+        str | None, typer.Option(help="First day of the report's period (YYYY-MM-DD).")
+    ] = None,
     until: Annotated[str | None, typer.Option(help="First day after it (YYYY-MM-DD).")] = None,
     by: Annotated[str, typer.Option(help="Trend granularity: month, quarter or year.")] = "quarter",
     db: DbOption = None,

@@ -40,7 +40,9 @@ GROUP BY ALL ORDER BY contributions DESC, p.person_id LIMIT ?
 @guarded
 def people(
     ctx: typer.Context,
-    search: Annotated[str | None, typer.Option(help="Only people with this in a name or address.")] = None,
+    search: Annotated[
+        str | None, typer.Option(help="Only people with this in a name or address.")
+    ] = None,
     limit: Annotated[int, typer.Option(help="At most this many people.")] = 50,
     bots: Annotated[bool, typer.Option("--bots", help="Include bots.")] = False,
     db: DbOption = None,
@@ -60,14 +62,29 @@ def people(
         emit_json(rows)
         return
     table = Table(title="People")
-    for column in ("person", "name", "organisation", "contributions", "first", "last", "identities"):
+    for column in (
+        "person",
+        "name",
+        "organisation",
+        "contributions",
+        "first",
+        "last",
+        "identities",
+    ):
         table.add_column(column, justify="right" if column == "contributions" else "left")
     for row in rows:
         table.add_row(
-            row["person_id"], row["display_name"], row["organisation"] or "",
-            f"{row['contributions']:,}", str(row["first_at"] or "")[:10], str(row["last_at"] or "")[:10],
-            "\n".join(f"{i['name']} <{i['email_key']}> [dim]({i['merged_by']})[/]" for i in row["identities"]),
-        )  # fmt: skip
+            row["person_id"],
+            row["display_name"],
+            row["organisation"] or "",
+            f"{row['contributions']:,}",
+            str(row["first_at"] or "")[:10],
+            str(row["last_at"] or "")[:10],
+            "\n".join(
+                f"{i['name']} <{i['email_key']}> [dim]({i['merged_by']})[/]"
+                for i in row["identities"]
+            ),
+        )
     console.print(table)
 
 
@@ -98,8 +115,18 @@ def suggest_command(
         found = suggest(store.rows("SELECT * FROM identities"))[:limit]
         names = {r["person_id"]: r["display_name"] for r in store.rows("SELECT * FROM people")}
     if as_json:
-        emit_json([{"person_a": s.person_a, "person_b": s.person_b, "score": s.score,
-                    "evidence": s.evidence, "identities": s.identities} for s in found])  # fmt: skip
+        emit_json(
+            [
+                {
+                    "person_a": s.person_a,
+                    "person_b": s.person_b,
+                    "score": s.score,
+                    "evidence": s.evidence,
+                    "identities": s.identities,
+                }
+                for s in found
+            ]
+        )
         return
     if not found:
         console.print("no probable duplicates found")
@@ -108,8 +135,12 @@ def suggest_command(
     for column in ("score", "person A", "person B", "evidence"):
         table.add_column(column)
     for s in found:
-        table.add_row(f"{s.score:.2f}", f"{names.get(s.person_a)} ({s.person_a})",
-                      f"{names.get(s.person_b)} ({s.person_b})", "\n".join(s.evidence))  # fmt: skip
+        table.add_row(
+            f"{s.score:.2f}",
+            f"{names.get(s.person_a)} ({s.person_a})",
+            f"{names.get(s.person_b)} ({s.person_b})",
+            "\n".join(s.evidence),
+        )
     console.print(table)
 
 
@@ -132,6 +163,7 @@ def _reference(store: Store, text: str) -> IdentityRef:
             return IdentityRef(email=primary)
         return IdentityRef(email=row[0]["email_key"], name=row[0]["name"])
     ref = IdentityRef.parse(text)
+    params: list[Any]
     if ref.login:
         where, params = "login = ?", [ref.login]
     elif ref.name is not None:
@@ -152,9 +184,13 @@ def _overrides_path(config_path: Path | None) -> Path:
 @app.command()
 @guarded
 def merge(
-    first: Annotated[str, typer.Argument(help="Person id, e-mail, \"Name <email>\" or github:login.")],
+    first: Annotated[
+        str, typer.Argument(help='Person id, e-mail, "Name <email>" or github:login.')
+    ],
     others: Annotated[list[str], typer.Argument(help="The same person's other ids or identities.")],
-    reason: Annotated[str, typer.Option(help="Why: kept in the overrides file.")] = "confirmed by a person",
+    reason: Annotated[
+        str, typer.Option(help="Why: kept in the overrides file.")
+    ] = "confirmed by a person",
     db: DbOption = None,
     config_file: ConfigOption = None,
 ) -> None:
@@ -172,8 +208,12 @@ def merge(
 @app.command()
 @guarded
 def split(
-    identity: Annotated[str, typer.Argument(help="The identity to keep apart: e-mail or \"Name <email>\".")],
-    reason: Annotated[str, typer.Option(help="Why: kept in the overrides file.")] = "confirmed by a person",
+    identity: Annotated[
+        str, typer.Argument(help='The identity to keep apart: e-mail or "Name <email>".')
+    ],
+    reason: Annotated[
+        str, typer.Option(help="Why: kept in the overrides file.")
+    ] = "confirmed by a person",
     db: DbOption = None,
     config_file: ConfigOption = None,
 ) -> None:

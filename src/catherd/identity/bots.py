@@ -1,4 +1,4 @@
-"""Recognise automated accounts (dependabot, pre-commit-ci, GitHub Actions...) by name or address."""
+"""Recognise automated accounts (dependabot, pre-commit-ci, GitHub Actions...) by name or e-mail."""
 
 from __future__ import annotations
 

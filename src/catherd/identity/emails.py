@@ -4,13 +4,27 @@ from __future__ import annotations
 
 import re
 
-_NOREPLY = re.compile(r"^(?:(\d+)\+)?([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\[bot\])?)@users\.noreply\.github\.com$")
+_NOREPLY = re.compile(
+    r"^(?:(\d+)\+)?([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\[bot\])?)@users\.noreply\.github\.com$"
+)
 # Addresses many unrelated people share: they must never join two identities.
 _PLACEHOLDERS = {
-    "", "none", "(none)", "none@none", "unknown", "unknown@unknown", "root@localhost",
-    "noreply@github.com", "noreply@example.com", "user@example.com", "you@example.com",
-    "email@example.com", "test@test.com", "nobody@nowhere", "devnull@localhost",
-}  # fmt: skip
+    "",
+    "none",
+    "(none)",
+    "none@none",
+    "unknown",
+    "unknown@unknown",
+    "root@localhost",
+    "noreply@github.com",
+    "noreply@example.com",
+    "user@example.com",
+    "you@example.com",
+    "email@example.com",
+    "test@test.com",
+    "nobody@nowhere",
+    "devnull@localhost",
+}
 
 
 def email_key(email: str | None) -> str:

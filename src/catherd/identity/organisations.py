@@ -90,7 +90,9 @@ class OrganisationMap:
             suffix = ".".join(labels[start:])
             if suffix in self.academic_suffixes:
                 registered = ".".join(labels[start - 1 :])
-                return Organisation(org_slug(registered), registered, "academic"), f"academic:{suffix}"
+                return Organisation(
+                    org_slug(registered), registered, "academic"
+                ), f"academic:{suffix}"
         return Organisation(UNKNOWN, "Unknown", UNKNOWN), "unmapped"
 
 
@@ -102,9 +104,9 @@ def org_slug(name: str) -> str:
 def _affiliation(entry: dict[str, Any], where: str) -> Affiliation:
     person, organisation = entry.get("person"), entry.get("organisation")
     if not isinstance(person, str) or not person.strip():
-        raise InputError(f"{where}: needs person = \"email or Name <email>\"")
+        raise InputError(f'{where}: needs person = "email or Name <email>"')
     if not isinstance(organisation, str) or not organisation.strip():
-        raise InputError(f"{where}: needs organisation = \"Name\"")
+        raise InputError(f'{where}: needs organisation = "Name"')
     start, end = _date(entry.get("from"), where), _date(entry.get("until"), where)
     if start and end and end <= start:
         raise InputError(f"{where}: until ({end}) must be after from ({start})")

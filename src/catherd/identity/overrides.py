@@ -59,7 +59,7 @@ class IdentityRef:
         if "@" in text and " " not in text:
             return cls(email=text.lower())
         raise InputError(
-            f"{text!r} is not an identity: use an e-mail, \"Name <email>\" or github:login"
+            f'{text!r} is not an identity: use an e-mail, "Name <email>" or github:login'
         )
 
     def __str__(self) -> str:

@@ -152,11 +152,9 @@ def resolve_identities(
         email = identity.key[1]
         if not is_placeholder(email):
             link(identity, ("email", email), "email")
-        if identity.mapped_email and (identity.mapped_name, identity.mapped_email) != (
-            identity.key[0], email
-        ):
-            if not is_placeholder(identity.mapped_email):
-                link(identity, ("email", identity.mapped_email), "mailmap")
+        mapped = identity.mapped_email
+        if mapped and (identity.mapped_name, mapped) != identity.key and not is_placeholder(mapped):
+            link(identity, ("email", mapped), "mailmap")
         login = noreply_login(email)
         if login:
             link(identity, ("login", login), "github-noreply")
@@ -193,11 +191,22 @@ def resolve_identities(
     for group in members_of.values():
         anchor = min(group, key=lambda i: (i.first_seen or datetime.max, i.key))
         person_id = "p" + hashlib.sha1("\0".join(anchor.key).encode()).hexdigest()[:10]
-        name_override = next((person_settings[id(i)][0] for i in group
-                              if id(i) in person_settings and person_settings[id(i)][0]), None)  # fmt: skip
-        bot_override = next((person_settings[id(i)][1] for i in group
-                             if id(i) in person_settings and person_settings[id(i)][1] is not None),
-                            None)  # fmt: skip
+        name_override = next(
+            (
+                person_settings[id(i)][0]
+                for i in group
+                if id(i) in person_settings and person_settings[id(i)][0]
+            ),
+            None,
+        )
+        bot_override = next(
+            (
+                person_settings[id(i)][1]
+                for i in group
+                if id(i) in person_settings and person_settings[id(i)][1] is not None
+            ),
+            None,
+        )
         group_is_bot = any(is_bot(i.key[0], i.key[1]) for i in group)
         people_rows["person_id"].append(person_id)
         people_rows["display_name"].append(name_override or _display_name(group))
@@ -247,14 +256,24 @@ def resolve_identities(
 
     _replace(con, "identities", identity_rows)
     _replace(con, "people", {**people_rows, "hidden": [False] * len(people_rows["person_id"])})
-    _replace(con, "organisations", {
-        "org_id": list(org_names), "name": [v[0] for v in org_names.values()],
-        "kind": [v[1] for v in org_names.values()],
-    })  # fmt: skip
-    _replace(con, "email_domains", {
-        "domain": list(domain_rows), "org_id": [v[0] for v in domain_rows.values()],
-        "rule": [v[1] for v in domain_rows.values()],
-    })  # fmt: skip
+    _replace(
+        con,
+        "organisations",
+        {
+            "org_id": list(org_names),
+            "name": [v[0] for v in org_names.values()],
+            "kind": [v[1] for v in org_names.values()],
+        },
+    )
+    _replace(
+        con,
+        "email_domains",
+        {
+            "domain": list(domain_rows),
+            "org_id": [v[0] for v in domain_rows.values()],
+            "rule": [v[1] for v in domain_rows.values()],
+        },
+    )
     _replace(con, "affiliations", affiliation_rows)
     con.execute("DELETE FROM contributions")
     con.execute(_CONTRIBUTIONS)

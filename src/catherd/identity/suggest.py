@@ -26,9 +26,27 @@ from anyascii import anyascii
 from catherd.identity.emails import is_placeholder
 
 _GENERIC_LOCALS = {
-    "info", "admin", "contact", "dev", "mail", "me", "git", "github", "user", "hello", "root",
-    "noreply", "no-reply", "test", "office", "team", "support", "python", "code", "name",
-}  # fmt: skip
+    "info",
+    "admin",
+    "contact",
+    "dev",
+    "mail",
+    "me",
+    "git",
+    "github",
+    "user",
+    "hello",
+    "root",
+    "noreply",
+    "no-reply",
+    "test",
+    "office",
+    "team",
+    "support",
+    "python",
+    "code",
+    "name",
+}
 _WORD = re.compile(r"[a-z0-9]+")
 
 

@@ -13,11 +13,13 @@ from catherd.metrics.base import Sources, metric
 
 
 @metric(
-    "commits", "Commits and changed lines", "period",
+    "commits",
+    "Commits and changed lines",
+    "period",
     "Commits (merges counted apart) and the lines they added and deleted, by author date.",
     chaoss="Code Changes Commits / Code Changes Lines",
     zero_fill=("commits", "merges", "files_changed", "lines_added", "lines_deleted"),
-)  # fmt: skip
+)
 def commits(s: Sources) -> ir.Table:
     c = s.commits
     f = s.commit_files

@@ -72,16 +72,22 @@ class Metric:
     summary: str
     function: MetricFunction
     chaoss: str | None = None
-    zero_fill: tuple[str, ...] = field(default_factory=tuple)  # columns that are 0 in an empty period
+    zero_fill: tuple[str, ...] = field(
+        default_factory=tuple
+    )  # columns that are 0 in an empty period
 
 
 REGISTRY: dict[str, Metric] = {}
 
 
 def metric(
-    name: str, title: str, unit: str, summary: str, chaoss: str | None = None,
+    name: str,
+    title: str,
+    unit: str,
+    summary: str,
+    chaoss: str | None = None,
     zero_fill: tuple[str, ...] = (),
-) -> Callable[[MetricFunction], MetricFunction]:  # fmt: skip
+) -> Callable[[MetricFunction], MetricFunction]:
     """Register a metric function under ``name``."""
 
     def register(function: MetricFunction) -> MetricFunction:

@@ -13,10 +13,13 @@ from catherd.metrics.base import Sources, literal_date, metric
 
 
 @metric(
-    "active_contributors", "Active contributors", "period",
+    "active_contributors",
+    "Active contributors",
+    "period",
     "People with at least one contribution in the period.",
-    chaoss="Contributors", zero_fill=("contributors",),
-)  # fmt: skip
+    chaoss="Contributors",
+    zero_fill=("contributors",),
+)
 def active_contributors(s: Sources) -> ir.Table:
     c = s.contributions
     return (
@@ -44,10 +47,13 @@ def _in_window(s: Sources, column: ir.TimestampValue) -> ir.BooleanValue:
 
 
 @metric(
-    "new_contributors", "New contributors", "period",
+    "new_contributors",
+    "New contributors",
+    "period",
     "People whose first contribution ever falls in the period.",
-    chaoss="New Contributors", zero_fill=("newcomers",),
-)  # fmt: skip
+    chaoss="New Contributors",
+    zero_fill=("newcomers",),
+)
 def new_contributors(s: Sources) -> ir.Table:
     first = first_contributions(s)
     first = first.filter(_in_window(s, first.first_at))
@@ -59,20 +65,20 @@ def new_contributors(s: Sources) -> ir.Table:
 
 
 @metric(
-    "retention", "Newcomer retention", "period",
+    "retention",
+    "Newcomer retention",
+    "period",
     "Share of the period's newcomers who contribute again on a later day within 90 and 365 "
     "days of their first contribution (only newcomers whose window has fully passed count).",
     chaoss="Contributor Retention",
     zero_fill=("newcomers", "measurable_90", "retained_90", "measurable_365", "retained_365"),
-)  # fmt: skip
+)
 def retention(s: Sources) -> ir.Table:
     c = s.contributions_all_time
     first = first_contributions(s)
     first = first.filter(_in_window(s, first.first_at))
     data_end = c.contributed_at.max().as_scalar()
-    later = c.join(first, "person_id").filter(
-        c.contributed_at.date() > first.first_at.date()
-    )
+    later = c.join(first, "person_id").filter(c.contributed_at.date() > first.first_at.date())
     gap = later.group_by("person_id").aggregate(next_at=later.contributed_at.min())
     joined = first.left_join(gap, "person_id")
     days = (joined.next_at.epoch_seconds() - joined.first_at.epoch_seconds()) / 86400
@@ -102,10 +108,12 @@ def retention(s: Sources) -> ir.Table:
 
 
 @metric(
-    "tenure", "Contributor tenure", "period",
+    "tenure",
+    "Contributor tenure",
+    "period",
     "Median and mean days since their first contribution ever, over the period's active "
     "contributors, counted at their last contribution in the period.",
-)  # fmt: skip
+)
 def tenure(s: Sources) -> ir.Table:
     c = s.contributions
     first = first_contributions(s).select("person_id", "first_at")

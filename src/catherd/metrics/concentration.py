@@ -36,10 +36,12 @@ def _authored(s: Sources) -> ir.Table:
 
 
 @metric(
-    "bus_factor", "Bus factor", "period",
+    "bus_factor",
+    "Bus factor",
+    "period",
     "Fewest people whose authored commits make up at least 50% of the period's commits.",
     chaoss="Bus Factor",
-)  # fmt: skip
+)
 def bus_factor(s: Sources) -> ir.Table:
     a = _authored(s)
     counts = a.group_by(["period", "person_id"]).aggregate(n=a.count())
@@ -50,11 +52,13 @@ def bus_factor(s: Sources) -> ir.Table:
 
 
 @metric(
-    "elephant_factor", "Elephant factor", "period",
+    "elephant_factor",
+    "Elephant factor",
+    "period",
     "Fewest organisations whose people's authored commits make up at least 50% of the "
     "period's commits with a known organisation; coverage is that share of all commits.",
     chaoss="Elephant Factor",
-)  # fmt: skip
+)
 def elephant_factor(s: Sources) -> ir.Table:
     a = _authored(s)
     totals = a.group_by("period").aggregate(all_commits=a.count())
@@ -71,11 +75,13 @@ def elephant_factor(s: Sources) -> ir.Table:
 
 
 @metric(
-    "org_diversity", "Organisational diversity", "period",
+    "org_diversity",
+    "Organisational diversity",
+    "period",
     "Organisations with at least one contributor in the period, the largest one's share of "
     "affiliated contributions, and the share of contributors with a known organisation.",
     chaoss="Organizational Diversity",
-)  # fmt: skip
+)
 def org_diversity(s: Sources) -> ir.Table:
     c = s.contributions.mutate(period=s.period(s.contributions.contributed_at))
     c = c.mutate(known=~c.org_id.isin([UNKNOWN, PERSONAL]))

@@ -14,10 +14,12 @@ from catherd.metrics.community import first_contributions
 
 
 @metric(
-    "contributor_summary", "First and last contribution", "person",
+    "contributor_summary",
+    "First and last contribution",
+    "person",
     "Each person's first and last contribution ever, days between them, and contributions in "
     "the window chosen.",
-)  # fmt: skip
+)
 def contributor_summary(s: Sources) -> ir.Table:
     ever = first_contributions(s)
     c = s.contributions
@@ -26,15 +28,21 @@ def contributor_summary(s: Sources) -> ir.Table:
     joined = ever.join(window, "person_id").join(people, "person_id")
     tenure = (joined.last_at.epoch_seconds() - joined.first_at.epoch_seconds()) / 86400
     return joined.select(
-        "person_id", "display_name", "first_at", "last_at",
-        tenure_days=tenure.floor(), contributions=joined.in_window,
-    ).order_by([ibis.desc("contributions"), "person_id"])  # fmt: skip
+        "person_id",
+        "display_name",
+        "first_at",
+        "last_at",
+        tenure_days=tenure.floor(),
+        contributions=joined.in_window,
+    ).order_by([ibis.desc("contributions"), "person_id"])
 
 
 @metric(
-    "breadth", "Breadth of contribution", "person",
+    "breadth",
+    "Breadth of contribution",
+    "person",
     "Distinct top-level directories touched by each person's authored commits in the window.",
-)  # fmt: skip
+)
 def breadth(s: Sources) -> ir.Table:
     c = s.contributions
     authored = c.filter(c.role == "author").select("sha", "person_id")

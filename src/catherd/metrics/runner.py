@@ -69,7 +69,9 @@ def run_metric(store: Store, name: str, params: Params) -> list[dict[str, Any]]:
     return rows
 
 
-def _fill_periods(rows: list[dict[str, Any]], by: str, zero: tuple[str, ...]) -> list[dict[str, Any]]:
+def _fill_periods(
+    rows: list[dict[str, Any]], by: str, zero: tuple[str, ...]
+) -> list[dict[str, Any]]:
     present = {row["period"]: row for row in rows}
     columns = list(rows[0])
     filled = []

@@ -20,16 +20,21 @@ def _configure(chart: alt.Chart | alt.LayerChart) -> alt.Chart | alt.LayerChart:
         chart.properties(width=620, height=220)
         .configure(font=_FONT)
         .configure_view(stroke=None)
-        .configure_axis(grid=True, gridColor="#e8e8e8", domainColor="#999", labelColor="#444",
-                        titleColor="#444")  # fmt: skip
+        .configure_axis(
+            grid=True, gridColor="#e8e8e8", domainColor="#999", labelColor="#444", titleColor="#444"
+        )
         .configure_legend(orient="top", title=None, labelColor="#444")
     )
 
 
 def line_chart(
-    rows: list[dict[str, Any]], x: str, series: dict[str, str], title: str, y_title: str,
+    rows: list[dict[str, Any]],
+    x: str,
+    series: dict[str, str],
+    title: str,
+    y_title: str,
     percent: bool = False,
-) -> str:  # fmt: skip
+) -> str:
     """Lines over periods: ``series`` maps a column to its legend label."""
     long = [
         {x: row[x], "series": label, "value": row[column]}
@@ -38,20 +43,28 @@ def line_chart(
         if row.get(column) is not None
     ]
     axis = alt.Axis(format="%") if percent else alt.Axis(tickMinStep=1)
-    chart = _base(long, title).mark_line(point=alt.OverlayMarkDef(size=18), strokeWidth=2).encode(
-        x=alt.X(f"{x}:T", title=None),
-        y=alt.Y("value:Q", title=y_title, axis=axis),
-        color=alt.Color("series:N", scale=alt.Scale(range=PALETTE), sort=list(series.values())),
-        tooltip=[alt.Tooltip(f"{x}:T"), "series:N", "value:Q"],
+    chart = (
+        _base(long, title)
+        .mark_line(point=alt.OverlayMarkDef(size=18), strokeWidth=2)
+        .encode(
+            x=alt.X(f"{x}:T", title=None),
+            y=alt.Y("value:Q", title=y_title, axis=axis),
+            color=alt.Color("series:N", scale=alt.Scale(range=PALETTE), sort=list(series.values())),
+            tooltip=[alt.Tooltip(f"{x}:T"), "series:N", "value:Q"],
+        )
     )
     return to_svg(_configure(chart))
 
 
 def bar_chart(rows: list[dict[str, Any]], x: str, y: str, title: str, y_title: str) -> str:
-    chart = _base(rows, title).mark_bar(color=PALETTE[0]).encode(
-        x=alt.X(f"{x}:T", title=None),
-        y=alt.Y(f"{y}:Q", title=y_title),
-        tooltip=[alt.Tooltip(f"{x}:T"), f"{y}:Q"],
+    chart = (
+        _base(rows, title)
+        .mark_bar(color=PALETTE[0])
+        .encode(
+            x=alt.X(f"{x}:T", title=None),
+            y=alt.Y(f"{y}:Q", title=y_title),
+            tooltip=[alt.Tooltip(f"{x}:T"), f"{y}:Q"],
+        )
     )
     return to_svg(_configure(chart))
 

@@ -52,12 +52,14 @@ def _totals(store: Store, window: Window) -> dict[str, Any]:
     )
     active = store.scalar(
         "SELECT count(DISTINCT person_id) FROM contributions WHERE NOT is_bot "
-        "AND contributed_at >= ? AND contributed_at < ?", [window.start, window.end]
-    )  # fmt: skip
+        "AND contributed_at >= ? AND contributed_at < ?",
+        [window.start, window.end],
+    )
     active_before = store.scalar(
         "SELECT count(DISTINCT person_id) FROM contributions WHERE NOT is_bot "
-        "AND contributed_at >= ? AND contributed_at < ?", [previous.since, previous.until]
-    )  # fmt: skip
+        "AND contributed_at >= ? AND contributed_at < ?",
+        [previous.since, previous.until],
+    )
     commits = run_metric(store, "commits", one)
     newcomers = run_metric(store, "new_contributors", one)
     return {
@@ -92,16 +94,20 @@ def _tables(store: Store, window: Window) -> dict[str, list[dict[str, Any]]]:
            FROM contributions c JOIN people p USING (person_id)
            WHERE NOT c.is_bot AND NOT p.hidden AND c.contributed_at >= $1 AND c.contributed_at < $2
            GROUP BY p.person_id, p.display_name ORDER BY contributions DESC, p.display_name
-           LIMIT """ + str(_TOP), span)  # fmt: skip
+           LIMIT """
+        + str(_TOP),
+        span,
+    )
     organisations = store.rows(
         """SELECT o.name, o.kind, count(DISTINCT c.person_id) AS contributors,
                   count(*) AS contributions,
                   count(*) / sum(count(*)) OVER () AS share
            FROM contributions c JOIN organisations o USING (org_id)
            WHERE NOT c.is_bot AND c.contributed_at >= $1 AND c.contributed_at < $2
-           GROUP BY o.name, o.kind ORDER BY contributions DESC, o.name LIMIT """ + str(_TOP),
+           GROUP BY o.name, o.kind ORDER BY contributions DESC, o.name LIMIT """
+        + str(_TOP),
         span,
-    )  # fmt: skip
+    )
     newcomers = store.rows(
         """WITH first AS (
                SELECT person_id, min(contributed_at) AS first_at, count(*) AS contributions
@@ -109,8 +115,9 @@ def _tables(store: Store, window: Window) -> dict[str, list[dict[str, Any]]]:
            SELECT p.display_name, f.first_at, f.contributions
            FROM first f JOIN people p USING (person_id)
            WHERE NOT p.hidden AND f.first_at >= $1 AND f.first_at < $2
-           ORDER BY f.first_at""", span,
-    )  # fmt: skip
+           ORDER BY f.first_at""",
+        span,
+    )
     return {"people": top_people, "organisations": organisations, "newcomers": newcomers}
 
 
@@ -118,28 +125,57 @@ def _trends(store: Store, params: Params) -> dict[str, Any]:
     trend = Params(since=params.since, until=params.until, by=params.by)
     active = run_metric(store, "active_contributors", trend)
     new = {r["period"]: r["newcomers"] for r in run_metric(store, "new_contributors", trend)}
-    people = [{"period": r["period"].isoformat(), "active": r["contributors"],
-               "new": new.get(r["period"], 0)} for r in active]  # fmt: skip
-    commits = [{**r, "period": r["period"].isoformat()} for r in run_metric(store, "commits", trend)]
-    retention = [{**r, "period": r["period"].isoformat()}
-                 for r in run_metric(store, "retention", trend)]  # fmt: skip
+    people = [
+        {
+            "period": r["period"].isoformat(),
+            "active": r["contributors"],
+            "new": new.get(r["period"], 0),
+        }
+        for r in active
+    ]
+    commits = [
+        {**r, "period": r["period"].isoformat()} for r in run_metric(store, "commits", trend)
+    ]
+    retention = [
+        {**r, "period": r["period"].isoformat()} for r in run_metric(store, "retention", trend)
+    ]
     factors = run_metric(store, "bus_factor", trend)
-    elephants = {r["period"]: r["elephant_factor"] for r in run_metric(store, "elephant_factor", trend)}
-    concentration = [{"period": r["period"].isoformat(), "bus": r["bus_factor"],
-                      "elephant": elephants.get(r["period"])} for r in factors]  # fmt: skip
+    elephants = {
+        r["period"]: r["elephant_factor"] for r in run_metric(store, "elephant_factor", trend)
+    }
+    concentration = [
+        {
+            "period": r["period"].isoformat(),
+            "bus": r["bus_factor"],
+            "elephant": elephants.get(r["period"]),
+        }
+        for r in factors
+    ]
     by = params.by
     return {
-        "contributors": charts.line_chart(people, "period", {"active": "Active contributors",
-                                          "new": "New contributors"}, f"Contributors per {by}",
-                                          "people"),  # fmt: skip
+        "contributors": charts.line_chart(
+            people,
+            "period",
+            {"active": "Active contributors", "new": "New contributors"},
+            f"Contributors per {by}",
+            "people",
+        ),
         "commits": charts.bar_chart(commits, "period", "commits", f"Commits per {by}", "commits"),
-        "retention": charts.line_chart(retention, "period", {"retention_90": "back within 90 days",
-                                       "retention_365": "back within 365 days"},
-                                       f"Newcomers who came back, by {by} of arrival", "share",
-                                       percent=True),  # fmt: skip
-        "concentration": charts.line_chart(concentration, "period", {
-            "bus": "Bus factor (people)", "elephant": "Elephant factor (organisations)"},
-            f"Concentration of commits per {by}", "fewest for 50%"),  # fmt: skip
+        "retention": charts.line_chart(
+            retention,
+            "period",
+            {"retention_90": "back within 90 days", "retention_365": "back within 365 days"},
+            f"Newcomers who came back, by {by} of arrival",
+            "share",
+            percent=True,
+        ),
+        "concentration": charts.line_chart(
+            concentration,
+            "period",
+            {"bus": "Bus factor (people)", "elephant": "Elephant factor (organisations)"},
+            f"Concentration of commits per {by}",
+            "fewest for 50%",
+        ),
     }
 
 
@@ -153,7 +189,8 @@ def write_report(store: Store, output: Path, project: str, params: Params) -> li
         "window": window,
         "repositories": store.rows(
             "SELECT r.name, r.default_branch, r.all_branches, count(m.sha) AS commits "
-            "FROM repositories r LEFT JOIN repo_commits m USING (repo_id) GROUP BY ALL ORDER BY name"
+            "FROM repositories r LEFT JOIN repo_commits m USING (repo_id) "
+            "GROUP BY ALL ORDER BY name"
         ),
         "definitions": [REGISTRY[n] for n in REGISTRY],
         "by": params.by,

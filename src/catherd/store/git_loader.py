@@ -69,8 +69,12 @@ def sync_git_repository(
         # First sync, other branches, or old tips gone (rewritten and pruned): re-read all.
         exclude = []
         reachable = repo.rev_list(new_tips)
-        stored = {row[0] for row in con.execute(
-            "SELECT sha FROM repo_commits WHERE repo_id = ?", [repo_id]).fetchall()}  # fmt: skip
+        stored = {
+            row[0]
+            for row in con.execute(
+                "SELECT sha FROM repo_commits WHERE repo_id = ?", [repo_id]
+            ).fetchall()
+        }
         removed = stored - reachable
         expected = len(reachable)
     if exclude and cursor.get("mailmap") != mailmap:
@@ -141,8 +145,10 @@ def _remove(con: duckdb.DuckDBPyConnection, repo_id: int, shas: set[str]) -> int
     gone = pa.table({"sha": pa.array(sorted(shas), pa.string())})
     con.register("gone", gone)
     try:
-        con.execute("DELETE FROM repo_commits WHERE repo_id = ? AND sha IN (SELECT sha FROM gone)",
-                    [repo_id])  # fmt: skip
+        con.execute(
+            "DELETE FROM repo_commits WHERE repo_id = ? AND sha IN (SELECT sha FROM gone)",
+            [repo_id],
+        )
         con.execute(
             "CREATE OR REPLACE TEMP TABLE orphans AS SELECT sha FROM gone "
             "ANTI JOIN repo_commits USING (sha)"
@@ -159,16 +165,21 @@ def _remap(
     con: duckdb.DuckDBPyConnection, repo: GitRepository, tips: list[str], mailmap_file: str | None
 ) -> None:
     """Refresh the mailmap-resolved names of already stored commits (the mailmap changed)."""
-    command = repo.log_command(tips, [], "%H%x00%aN%x00%aE%x00%cN%x00%cE", mailmap_file,
-                               numstat=False)  # fmt: skip
+    command = repo.log_command(
+        tips, [], "%H%x00%aN%x00%aE%x00%cN%x00%cE", mailmap_file, numstat=False
+    )
     raw = b"".join(repo.stream_log(command)).decode("utf-8", "replace").split("\0")
     columns = [raw[i::5] for i in range(5)]
     if not columns[0] or not columns[0][0]:
         return
     size = min(len(c) for c in columns)
     names = ["sha", "a_name", "a_email", "c_name", "c_email"]
-    remap = pa.table({n: [v.lstrip("\n") if n == "sha" else v for v in c[:size]]
-                      for n, c in zip(names, columns, strict=True)})  # fmt: skip
+    remap = pa.table(
+        {
+            n: [v.lstrip("\n") if n == "sha" else v for v in c[:size]]
+            for n, c in zip(names, columns, strict=True)
+        }
+    )
     con.register("remap", remap)
     try:
         con.execute(

@@ -18,12 +18,23 @@ import pyarrow as pa
 # newline), so the stream can be re-synchronised after anything unexpected.
 RECORD_MARK = "\x01catherd-commit"
 _FIELDS = (
-    "%H", "%P",
-    "%an", "%ae", "%aN", "%aE", "%at", "%ai",
-    "%cn", "%ce", "%cN", "%cE", "%ct", "%ci",
+    "%H",
+    "%P",
+    "%an",
+    "%ae",
+    "%aN",
+    "%aE",
+    "%at",
+    "%ai",
+    "%cn",
+    "%ce",
+    "%cN",
+    "%cE",
+    "%ct",
+    "%ci",
     "%(trailers:key=Co-authored-by,valueonly,separator=%x1f)",
     "%B",
-)  # fmt: skip
+)
 LOG_FORMAT = "%x01catherd-commit%x00" + "%x00".join(_FIELDS)
 _N_FIELDS = len(_FIELDS)
 
@@ -240,7 +251,9 @@ class LogStreamParser:
         else:
             self._file(parts[2], None, added, deleted, binary)
 
-    def _file(self, path: str, old_path: str | None, added: int, deleted: int, binary: bool) -> None:
+    def _file(
+        self, path: str, old_path: str | None, added: int, deleted: int, binary: bool
+    ) -> None:
         files = self._cols.files
         files["sha"].append(self.last_sha)
         files["path"].append(path)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import os
 import queue
 import re
@@ -20,6 +21,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from catherd.errors import InputError, SourceError
 
@@ -78,29 +80,37 @@ class GitRepository:
             own = self.work_tree / ".mailmap"
             digest.update(own.read_bytes() if own.is_file() else b"")
         else:
-            digest.update(run_git(self.git_dir, "rev-parse", "-q", "--verify", "HEAD:.mailmap",
-                                  check=False).encode())  # fmt: skip
+            digest.update(
+                run_git(
+                    self.git_dir, "rev-parse", "-q", "--verify", "HEAD:.mailmap", check=False
+                ).encode()
+            )
         if extra_file:
             try:
                 digest.update(Path(extra_file).read_bytes())
             except OSError as exc:
-                raise InputError(f"{extra_file}: cannot read the mailmap file: {exc.strerror}")
+                message = f"{extra_file}: cannot read the mailmap file: {exc.strerror}"
+                raise InputError(message) from None
         return digest.hexdigest()
 
     # -- refs -----------------------------------------------------------------------------
     def tips(self, all_branches: bool) -> dict[str, str]:
         """The refs catherd follows, mapped to the commit each points at."""
         if not all_branches:
-            sha = run_git(self.git_dir, "rev-parse", "--verify", "--quiet", "HEAD^{commit}",
-                          check=False).strip()  # fmt: skip
+            sha = run_git(
+                self.git_dir, "rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False
+            ).strip()
             if not sha:
                 return {}
             branch = run_git(self.git_dir, "symbolic-ref", "-q", "HEAD", check=False).strip()
             return {branch or "HEAD": sha}
         out = run_git(
-            self.git_dir, "for-each-ref", "--format=%(objectname) %(objecttype) %(refname)",
-            "refs/heads", "refs/remotes",
-        )  # fmt: skip
+            self.git_dir,
+            "for-each-ref",
+            "--format=%(objectname) %(objecttype) %(refname)",
+            "refs/heads",
+            "refs/remotes",
+        )
         tips = {}
         for line in out.splitlines():
             sha, kind, ref = line.split(" ", 2)
@@ -114,8 +124,9 @@ class GitRepository:
 
     def pull_request_heads(self) -> dict[str, int]:
         """Commit hash -> pull-request number, from GitHub's ``refs/pull/N/head`` refs."""
-        out = run_git(self.git_dir, "for-each-ref", "--format=%(objectname) %(refname)",
-                      "refs/pull")  # fmt: skip
+        out = run_git(
+            self.git_dir, "for-each-ref", "--format=%(objectname) %(refname)", "refs/pull"
+        )
         heads: dict[str, int] = {}
         for line in out.splitlines():
             sha, ref = line.split(" ", 1)
@@ -128,7 +139,14 @@ class GitRepository:
 
     def has_commit(self, sha: str) -> bool:
         proc = subprocess.run(
-            [git_executable(), "--git-dir", str(self.git_dir), "cat-file", "-e", f"{sha}^{{commit}}"],
+            [
+                git_executable(),
+                "--git-dir",
+                str(self.git_dir),
+                "cat-file",
+                "-e",
+                f"{sha}^{{commit}}",
+            ],
             capture_output=True,
             check=False,
         )
@@ -141,8 +159,14 @@ class GitRepository:
         return set(out.split())
 
     # -- the log stream -------------------------------------------------------------------
-    def log_command(self, include: Sequence[str], exclude: Sequence[str], fmt: str,
-                    mailmap_file: str | None = None, numstat: bool = True) -> list[str]:  # fmt: skip
+    def log_command(
+        self,
+        include: Sequence[str],
+        exclude: Sequence[str],
+        fmt: str,
+        mailmap_file: str | None = None,
+        numstat: bool = True,
+    ) -> list[str]:
         """One ``git log`` over ``include`` minus ``exclude``, NUL-separated, in ``fmt``."""
         if self.work_tree is not None:
             # git reads a working tree's .mailmap relative to where it runs: run it there.
@@ -155,9 +179,13 @@ class GitRepository:
         if numstat:
             command += ["--numstat", "--find-renames"]
         command += [
-            "--no-color", "--no-abbrev-commit", f"--format={fmt}",
-            *include, *(f"^{sha}" for sha in exclude), "--",
-        ]  # fmt: skip
+            "--no-color",
+            "--no-abbrev-commit",
+            f"--format={fmt}",
+            *include,
+            *(f"^{sha}" for sha in exclude),
+            "--",
+        ]
         return command
 
     def stream_log(self, command: list[str], chunk_size: int = 1 << 20) -> Iterator[bytes]:
@@ -169,8 +197,7 @@ class GitRepository:
         chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=256)
         with tempfile.TemporaryFile() as stderr:
             proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr)
-            stdout = proc.stdout
-            assert stdout is not None
+            stdout = cast(io.BufferedReader, proc.stdout)
 
             def drain() -> None:
                 try:
@@ -211,7 +238,14 @@ def open_repository(location: str, cache_dir: Path) -> GitRepository:
             raise InputError(f"{location}: not a git bundle (and files are not repositories)")
         return _mirror(str(path.resolve()), "bundle", cache_dir)
     proc = subprocess.run(
-        [git_executable(), "-C", str(path), "rev-parse", "--is-bare-repository", "--absolute-git-dir"],
+        [
+            git_executable(),
+            "-C",
+            str(path),
+            "rev-parse",
+            "--is-bare-repository",
+            "--absolute-git-dir",
+        ],
         capture_output=True,
         check=False,
     )
@@ -220,8 +254,15 @@ def open_repository(location: str, cache_dir: Path) -> GitRepository:
     bare, git_dir = proc.stdout.decode().split("\n")[:2]
     if bare == "true":
         return GitRepository(str(path.resolve()), Path(git_dir), "bare")
-    top = subprocess.run([git_executable(), "-C", str(path), "rev-parse", "--show-toplevel"],
-                         capture_output=True, check=True).stdout.decode().strip()  # fmt: skip
+    top = (
+        subprocess.run(
+            [git_executable(), "-C", str(path), "rev-parse", "--show-toplevel"],
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .strip()
+    )
     return GitRepository(str(path.resolve()), Path(git_dir), "worktree", Path(top))
 
 
@@ -240,7 +281,9 @@ def _mirror(source: str, kind: str, cache_dir: Path) -> GitRepository:
         # Clone beside the target and rename, so an interrupted clone never looks complete.
         partial = Path(tempfile.mkdtemp(prefix=".partial-", dir=cache_dir))
         try:
-            _git_checked(["clone", "--mirror", "--quiet", source, str(partial / "repo.git")], source)
+            _git_checked(
+                ["clone", "--mirror", "--quiet", source, str(partial / "repo.git")], source
+            )
             os.replace(partial / "repo.git", target)
         finally:
             shutil.rmtree(partial, ignore_errors=True)
@@ -252,4 +295,6 @@ def _git_checked(args: list[str], source: str) -> None:
     proc = subprocess.run([git_executable(), *args], capture_output=True, env=env, check=False)
     if proc.returncode != 0:
         lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise SourceError(f"{source}: git {args[0]} failed: {lines[-1] if lines else 'unknown error'}")
+        raise SourceError(
+            f"{source}: git {args[0]} failed: {lines[-1] if lines else 'unknown error'}"
+        )
