@@ -167,3 +167,29 @@ def test_all_branches_and_shared_commits_stored_once(
             )
             == 0
         )
+
+
+def test_history_split_across_processes_reads_every_commit_once(
+    tmp_path: Path,
+    mirrors: dict[str, Path],
+    ingested: dict[str, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from catherd.store import git_loader
+
+    monkeypatch.setattr(git_loader, "SPLIT_THRESHOLD", 10)
+    monkeypatch.setattr(git_loader, "parallel_processes", lambda: 2)
+    commands = []
+    original = git_loader.GitRepository.stream_logs
+
+    def spy(self, cmds, chunk_size=1 << 20, at_once=1):  # type: ignore[no-untyped-def]
+        commands.extend(cmds)
+        return original(self, cmds, chunk_size, at_once)
+
+    monkeypatch.setattr(git_loader.GitRepository, "stream_logs", spy)
+    with Store(tmp_path / "split.duckdb") as store:
+        ingest(store, tmp_path, str(mirrors["cloudpickle"]))
+        split = table_digest(store)
+    assert len(commands) == 8
+    with Store(ingested["cloudpickle"], read_only=True) as store:
+        assert table_digest(store) == split

@@ -52,15 +52,16 @@ def sync(
     for spec, repo in opened:
         try:
             with store.transaction():
-                repo_id = _register(store, spec, repo)
+                repo_id, name = _register(store, spec, repo)
                 result = sync_git_repository(
                     store,
                     repo,
                     repo_id,
                     spec.all_branches,
                     mailmap,
-                    progress(spec.name or repo.location) if progress else None,
+                    progress(name) if progress else None,
                 )
+                result.repository = name
                 if not result.unchanged:
                     _bump_raw_version(store)
             report.repositories.append(result)
@@ -108,10 +109,10 @@ def _bump_raw_version(store: Store) -> None:
     store.con.execute("INSERT OR REPLACE INTO meta VALUES ('raw_version', ?)", [str(current + 1)])
 
 
-def _register(store: Store, spec: RepositorySpec, repo: GitRepository) -> int:
-    """The repository's id, adding a row for it on first sight."""
+def _register(store: Store, spec: RepositorySpec, repo: GitRepository) -> tuple[int, str]:
+    """The repository's id and name, adding a row for it on first sight."""
     rows = store.con.execute(
-        "SELECT repo_id FROM repositories WHERE location = ?", [repo.location]
+        "SELECT repo_id, name FROM repositories WHERE location = ?", [repo.location]
     ).fetchall()
     if rows:
         row = rows[0]
@@ -119,7 +120,7 @@ def _register(store: Store, spec: RepositorySpec, repo: GitRepository) -> int:
             "UPDATE repositories SET all_branches = ?, git_dir = ? WHERE repo_id = ?",
             [spec.all_branches, str(repo.git_dir), row[0]],
         )
-        return int(row[0])
+        return int(row[0]), str(row[1])
     name = spec.name or default_name(repo.location)
     taken = {r[0] for r in store.con.execute("SELECT name FROM repositories").fetchall()}
     base, n = name, 2
@@ -138,7 +139,7 @@ def _register(store: Store, spec: RepositorySpec, repo: GitRepository) -> int:
             datetime.now(UTC),
         ],
     )
-    return repo_id
+    return repo_id, name
 
 
 def known_repositories(store: Store) -> list[RepositorySpec]:

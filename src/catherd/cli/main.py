@@ -359,7 +359,10 @@ def report(
     config = load_config(config_file, db)
     params = Params(_parse_date(since, "--since"), _parse_date(until, "--until"), by)
     with Store(config.db, read_only=True) as store:
-        paths = write_report(store, output, config.project_name, params)
+        names = [r[0] for r in store.con.execute("SELECT name FROM repositories").fetchall()]
+        # without a project file, a store of one repository is named after it
+        project = config.project_name if config.source or len(names) != 1 else names[0]
+        paths = write_report(store, output, project, params)
     for path in paths:
         console.print(f"wrote {path}")
 

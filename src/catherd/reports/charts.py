@@ -35,17 +35,21 @@ def line_chart(
     y_title: str,
     percent: bool = False,
 ) -> str:
-    """Lines over periods: ``series`` maps a column to its legend label."""
+    """Lines over periods: ``series`` maps a column to its legend label.
+
+    A missing value (``None``) breaks its line instead of joining its neighbours.
+    """
     long = [
-        {x: row[x], "series": label, "value": row[column]}
+        {x: row[x], "series": label, "value": row.get(column)}
         for row in rows
         for column, label in series.items()
-        if row.get(column) is not None
     ]
     axis = alt.Axis(format="%") if percent else alt.Axis(tickMinStep=1)
     chart = (
         _base(long, title)
-        .mark_line(point=alt.OverlayMarkDef(size=18), strokeWidth=2)
+        .mark_line(
+            point=alt.OverlayMarkDef(size=18), strokeWidth=2, invalid="break-paths-show-domains"
+        )
         .encode(
             x=alt.X(f"{x}:T", title=None),
             y=alt.Y("value:Q", title=y_title, axis=axis),

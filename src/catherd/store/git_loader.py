@@ -9,7 +9,8 @@ All of it happens inside the caller's transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -21,6 +22,10 @@ from catherd.sources.git.repository import GitRepository
 from catherd.store.database import Store
 
 CURSOR_SOURCE = "git"
+SPLIT_THRESHOLD = 5_000  # commits to read before an ingest is cut across processes
+# More ranges than cores: newer commits cost git more (larger trees), so equal commit counts
+# are unequal work; a pool of small ranges keeps every core busy to the end.
+RANGES_PER_CORE = 4
 Progress = Callable[[int, int], None]  # (commits done, commits expected)
 
 
@@ -64,33 +69,42 @@ def sync_git_repository(
     if same_branches and len(known) == len(old):
         exclude = known
         removed = repo.rev_list(old, exclude=new_tips)
-        expected = len(repo.rev_list(new_tips, exclude=exclude))
+        to_read = repo.dated_commits(new_tips, exclude)
     else:
         # First sync, other branches, or old tips gone (rewritten and pruned): re-read all.
         exclude = []
-        reachable = repo.rev_list(new_tips)
+        to_read = repo.dated_commits(new_tips)
         stored = {
             row[0]
             for row in con.execute(
                 "SELECT sha FROM repo_commits WHERE repo_id = ?", [repo_id]
             ).fetchall()
         }
-        removed = stored - reachable
-        expected = len(reachable)
+        removed = stored - {sha for _, sha in to_read}
     if exclude and cursor.get("mailmap") != mailmap:
         _remap(con, repo, exclude, mailmap_file)
 
-    parser = LogStreamParser(pr_refs=repo.pull_request_heads())
-    if new_tips:
-        command = repo.log_command(new_tips, exclude, LOG_FORMAT, mailmap_file)
-        for batch in parser.parse_all(repo.stream_log(command)):
+    pr_refs = repo.pull_request_heads()
+    main_tip = tips.get(f"refs/heads/{repo.default_branch()}") or (new_tips[0] if new_tips else "")
+    cores = parallel_processes()
+    ranges = _split_history(repo, new_tips, exclude, main_tip, to_read, cores * RANGES_PER_CORE)
+    commands = [repo.log_command(inc, exc, LOG_FORMAT, mailmap_file) for inc, exc in ranges]
+    parsers = [LogStreamParser(pr_refs=pr_refs) for _ in commands]
+
+    def load(batches: Iterable[LogBatch]) -> None:
+        for batch in batches:
             added_commits, added_files = _load_batch(con, batch, repo_id)
             result.commits_added += added_commits
             result.files_added += added_files
             if progress:
-                progress(parser.commit_count, expected)
-    result.commits_read = parser.commit_count
-    result.warnings = parser.warnings
+                progress(sum(p.commit_count for p in parsers), len(to_read))
+
+    if commands:
+        for index, chunk in repo.stream_logs(commands, at_once=cores):
+            # a finished range is loaded at once, so that its last batch is not held in memory
+            load(parsers[index].feed(chunk) if chunk is not None else parsers[index].close())
+    result.commits_read = sum(p.commit_count for p in parsers)
+    result.warnings = [w for p in parsers for w in p.warnings]
     result.commits_removed = _remove(con, repo_id, removed)
     store.set_cursor(
         CURSOR_SOURCE, repo_id, {"tips": tips, "all_branches": all_branches, "mailmap": mailmap}
@@ -100,12 +114,53 @@ def sync_git_repository(
         "UPDATE repositories SET synced_at = ?, default_branch = ? WHERE repo_id = ?",
         [now, repo.default_branch(), repo_id],
     )
-    if parser.warnings:
+    if result.warnings:
         con.executemany(
             "INSERT INTO sync_warnings VALUES (?, ?, ?, ?)",
-            [[repo_id, now, w.sha, w.message] for w in parser.warnings],
+            [[repo_id, now, w.sha, w.message] for w in result.warnings],
         )
     return result
+
+
+def parallel_processes() -> int:
+    """How many ``git log`` processes one large ingest runs side by side: one per core."""
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def _split_history(
+    repo: GitRepository,
+    include: list[str],
+    exclude: list[str],
+    main_tip: str,
+    to_read: list[tuple[int, str]],
+    parts: int,
+) -> list[tuple[list[str], list[str]]]:
+    """Cut the commits to read into ``parts`` disjoint ranges of about equal size.
+
+    The cuts are commits ``M1, M2, ...`` on the main tip's first-parent chain, newest first,
+    chosen by the commit times of what is to be read. Range 0 is ``include ^M1``, range k is
+    ``M_k ^M_(k+1)``, the last is ``M_last``, all minus ``exclude``: since each cut is an
+    ancestor of the one before, the ranges are disjoint and together are exactly the
+    commits to read. Small reads stay in one range (a process costs more than it saves).
+    """
+    if not include:
+        return []
+    if parts < 2 or len(to_read) < max(SPLIT_THRESHOLD, 2 * parts) or not main_tip:
+        return [(include, exclude)]
+    times = sorted(ts for ts, _ in to_read)
+    chain = repo.dated_commits([main_tip], exclude, first_parent=True)  # newest first
+    cuts: list[str] = []
+    for k in range(1, parts):
+        target = times[len(times) * (parts - k) // parts]  # the older side holds (parts-k)/parts
+        cut = next((sha for ts, sha in chain if ts <= target), None)
+        if cut and cut not in cuts and cut != main_tip:
+            cuts.append(cut)
+    ranges = []
+    tops = [include, *[[cut] for cut in cuts]]
+    for k, top in enumerate(tops):
+        below = [cuts[k]] if k < len(cuts) else []
+        ranges.append((top, [*exclude, *below]))
+    return ranges
 
 
 def _load_batch(con: duckdb.DuckDBPyConnection, batch: LogBatch, repo_id: int) -> tuple[int, int]:

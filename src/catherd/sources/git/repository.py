@@ -153,10 +153,17 @@ class GitRepository:
         return proc.returncode == 0
 
     def rev_list(self, include: Sequence[str], exclude: Sequence[str] = ()) -> set[str]:
+        return {sha for _, sha in self.dated_commits(include, exclude)}
+
+    def dated_commits(
+        self, include: Sequence[str], exclude: Sequence[str] = (), first_parent: bool = False
+    ) -> list[tuple[int, str]]:
+        """(commit time, hash) of the commits reachable from ``include`` but not ``exclude``."""
         if not include:
-            return set()
-        out = run_git(self.git_dir, "rev-list", *include, *(f"^{sha}" for sha in exclude), "--")
-        return set(out.split())
+            return []
+        args = ["rev-list", "--timestamp", *(["--first-parent"] if first_parent else [])]
+        out = run_git(self.git_dir, *args, *include, *(f"^{sha}" for sha in exclude), "--")
+        return [(int(ts), sha) for ts, sha in (line.split() for line in out.splitlines())]
 
     # -- the log stream -------------------------------------------------------------------
     def log_command(
@@ -189,40 +196,76 @@ class GitRepository:
         return command
 
     def stream_log(self, command: list[str], chunk_size: int = 1 << 20) -> Iterator[bytes]:
-        """Yield the stdout of one ``git log`` process; raise ``SourceError`` if it fails.
+        """Yield the stdout of one ``git log`` process; raise ``SourceError`` if it fails."""
+        for _, chunk in self.stream_logs([command], chunk_size):
+            if chunk is not None:
+                yield chunk
 
-        A thread drains the pipe into a queue so that git never waits while the consumer
-        is busy loading a batch: git's own pace is the floor of an ingest.
+    def stream_logs(
+        self, commands: list[list[str]], chunk_size: int = 1 << 20, at_once: int = 1
+    ) -> Iterator[tuple[int, bytes | None]]:
+        """Run ``git log`` processes, ``at_once`` at a time; yield (command index, chunk).
+
+        ``None`` as the chunk says that command's output is complete.
+
+        A thread per process drains its pipe into one queue, so that no git process ever
+        waits while the consumer is busy loading a batch: git's own pace is the floor of
+        an ingest, and several processes use several cores. A finished process makes room
+        for the next command, so unequal ranges still keep every core busy.
         """
-        chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=256)
-        with tempfile.TemporaryFile() as stderr:
-            proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr)
-            stdout = cast(io.BufferedReader, proc.stdout)
+        chunks: queue.Queue[tuple[int, bytes | None]] = queue.Queue(maxsize=64)
+        procs: list[subprocess.Popen[bytes]] = []
+        readers: list[threading.Thread] = []
 
-            def drain() -> None:
-                try:
-                    while chunk := stdout.read1(chunk_size):
-                        chunks.put(chunk)
-                finally:
-                    chunks.put(None)
-
-            reader = threading.Thread(target=drain, name="git-log-reader", daemon=True)
-            reader.start()
+        def drain(index: int, stdout: io.BufferedReader) -> None:
             try:
-                while (chunk := chunks.get()) is not None:
-                    yield chunk
+                while chunk := stdout.read1(chunk_size):
+                    chunks.put((index, chunk))
             finally:
-                if proc.poll() is None:
-                    proc.kill()
-                while reader.is_alive():  # unblock a reader stuck on a full queue
+                chunks.put((index, None))
+
+        with contextlib.ExitStack() as stack:
+            errors = [stack.enter_context(tempfile.TemporaryFile()) for _ in commands]
+
+            def start(index: int) -> None:
+                proc = subprocess.Popen(
+                    commands[index], stdout=subprocess.PIPE, stderr=errors[index]
+                )
+                procs.append(proc)
+                stdout = cast(io.BufferedReader, proc.stdout)
+                reader = threading.Thread(target=drain, args=(index, stdout), daemon=True)
+                readers.append(reader)
+                reader.start()
+
+            try:
+                for index in range(min(at_once, len(commands))):
+                    start(index)
+                finished = 0
+                while finished < len(commands):
+                    index, chunk = chunks.get()
+                    if chunk is not None:
+                        yield index, chunk
+                        continue
+                    finished += 1
+                    code = procs[index].wait()
+                    if code != 0:
+                        errors[index].seek(0)
+                        text = errors[index].read().decode("utf-8", "replace").strip()
+                        message = text or f"exit {code}"
+                        raise SourceError(f"git log failed in {self.location}: {message}")
+                    if len(procs) < len(commands):
+                        start(len(procs))
+                    yield index, None
+            finally:
+                for proc in procs:
+                    if proc.poll() is None:
+                        proc.kill()
+                while any(reader.is_alive() for reader in readers):  # unblock full-queue puts
                     with contextlib.suppress(queue.Empty):
                         chunks.get(timeout=0.05)
-                stdout.close()
-                code = proc.wait()
-            if code != 0:
-                stderr.seek(0)
-                text = stderr.read().decode("utf-8", "replace").strip()
-                raise SourceError(f"git log failed in {self.location}: {text or f'exit {code}'}")
+                for proc in procs:
+                    cast(io.BufferedReader, proc.stdout).close()
+                    proc.wait()
 
 
 def open_repository(location: str, cache_dir: Path) -> GitRepository:
