@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -129,9 +130,14 @@ def test_corrupt_object_rolls_back_and_names_the_commit(tmp_path: Path) -> None:
     (work / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
     with Store(tmp_path / "s.duckdb") as store:
         before = table_digest(store)
-        with pytest.raises(SourceError, match=r"git log failed .*(unable to read|bad object)"):
+        with pytest.raises(SourceError, match=r"needs an object .*unable to read") as raised:
             ingest(store, tmp_path, str(work))
         assert table_digest(store) == before
+    # the commit named is one whose diff involves the missing blob (git itself says which)
+    named = re.search(r"commit ([0-9a-f]{40})", str(raised.value))
+    assert (
+        named and named.group(1) in git(work, "log", "--format=%H", f"--find-object={blob}").split()
+    )
 
 
 def test_missing_git_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -192,3 +198,55 @@ def test_killed_process_leaves_a_usable_store(tmp_path: Path, mirrors: dict[str,
     with Store(db, read_only=True) as store:
         assert store.scalar("SELECT count(*) FROM commits") == 146 + 8382
         assert store.scalar("SELECT count(*) FROM repo_commits") == 146 + 8382
+
+
+def test_missing_objects_can_be_skipped_with_a_warning(tmp_path: Path) -> None:
+    """A copy without some blobs (as large files are left out): named, then skippable."""
+    work = clone_bundle("devstats", tmp_path / "work")
+    git(work, "repack", "-adq")
+    for pack in (work / ".git" / "objects" / "pack").glob("*.pack"):
+        moved = tmp_path / pack.name
+        shutil.move(pack, moved)
+        pack.with_suffix(".idx").unlink()
+        with moved.open("rb") as data:
+            subprocess.run(["git", "-C", str(work), "unpack-objects", "-q"], stdin=data, check=True)
+    involved: set[str] = set()  # commits whose diff touches a missing blob, as git says
+    for spec in ("HEAD~20:README.md", "HEAD~60:README.md"):
+        blob = git(work, "rev-parse", spec).strip()
+        (work / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+        involved |= set(git(work, "log", "--format=%H", f"--find-object={blob}").split())
+    with Store(tmp_path / "s.duckdb") as store:
+        with pytest.raises(SourceError, match=r"commit [0-9a-f]{40} needs an object") as raised:
+            ingest(store, tmp_path, str(work))
+        assert "--skip-missing-objects" in str(raised.value)
+        assert store.scalar("SELECT count(*) FROM commits") == 0
+        from catherd.config import Config, RepositorySpec
+        from catherd.pipeline import sync
+
+        config = Config(root=tmp_path, db=store.path)
+        report = sync(store, config, [RepositorySpec(str(work))], skip_missing_objects=True)
+        warned = [
+            w for w in report.repositories[0].warnings if w.message.startswith("no line counts")
+        ]
+        culprits = {w.sha for w in warned}
+        assert culprits and culprits <= involved
+        assert _stored_shas(store) == _reachable(work)
+        # every other commit has exactly git's line counts
+        expected: dict[str, int] = {}
+        for sha in _reachable(work) - culprits:
+            out = git(work, "log", "-1", "--numstat", "--find-renames", "--format=", sha)
+            expected[sha] = sum(
+                int(line.split("\t")[0])
+                for line in out.splitlines()
+                if line and not line.startswith("-")
+            )
+        got = dict(
+            store.con.execute(
+                "SELECT c.sha, coalesce(sum(f.added), 0) FROM commits c "
+                "LEFT JOIN commit_files f USING (sha) GROUP BY c.sha"
+            ).fetchall()
+        )
+        assert {sha: got[sha] for sha in expected} == expected
+        assert store.scalar(
+            "SELECT count(*) FROM sync_warnings WHERE message LIKE 'no line counts%'"
+        ) == len(culprits)

@@ -41,6 +41,7 @@ def sync(
     specs: list[RepositorySpec],
     progress: ProgressFactory | None = None,
     stop_on_error: bool = True,
+    skip_missing_objects: bool = False,
 ) -> SyncReport:
     """Ingest ``specs`` (checked first), then bring identity tables up to date."""
     # Load the decision files first: a typo in them must fail before anything is written.
@@ -60,6 +61,7 @@ def sync(
                     spec.all_branches,
                     mailmap,
                     progress(name) if progress else None,
+                    skip_missing_objects,
                 )
                 result.repository = name
                 if not result.unchanged:

@@ -36,6 +36,14 @@ app = typer.Typer(
 )
 app.add_typer(people_commands.app, name="people")
 console = Console()
+SkipMissingOption = Annotated[
+    bool,
+    typer.Option(
+        "--skip-missing-objects",
+        help="Ingest commits whose objects this copy lacks, without their line counts "
+        "(each is recorded as a warning).",
+    ),
+]
 
 
 @contextmanager
@@ -126,6 +134,7 @@ def analyze(
     name: Annotated[
         str | None, typer.Option(help="Name for the repository (one location only).")
     ] = None,
+    skip_missing_objects: SkipMissingOption = False,
 ) -> None:
     """Ingest git repositories into the store, then print a summary."""
     if name and len(locations) > 1:
@@ -134,14 +143,18 @@ def analyze(
     specs = [RepositorySpec(loc, name, all_branches) for loc in locations]
     with Store(config.db) as store:
         with sync_progress() as progress:
-            report = sync(store, config, specs, progress)
+            report = sync(store, config, specs, progress, True, skip_missing_objects)
         print_sync_report(report)
         _print_summary(store)
 
 
 @app.command("sync")
 @guarded
-def sync_command(db: DbOption = None, config_file: ConfigOption = None) -> None:
+def sync_command(
+    db: DbOption = None,
+    config_file: ConfigOption = None,
+    skip_missing_objects: SkipMissingOption = False,
+) -> None:
     """Sync every repository of catherd.toml (or, without one, every one in the store)."""
     config = load_config(config_file, db)
     with Store(config.db) as store:
@@ -152,7 +165,7 @@ def sync_command(db: DbOption = None, config_file: ConfigOption = None) -> None:
             )
             raise typer.Exit(2)
         with sync_progress() as progress:
-            report = sync(store, config, specs, progress, stop_on_error=False)
+            report = sync(store, config, specs, progress, False, skip_missing_objects)
         print_sync_report(report)
         if report.failures:
             raise typer.Exit(3)

@@ -10,15 +10,16 @@ All of it happens inside the caller's transaction.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import duckdb
 import pyarrow as pa
 
+from catherd.errors import SourceError
 from catherd.sources.git.logstream import LOG_FORMAT, LogBatch, LogStreamParser, ParseWarning
-from catherd.sources.git.repository import GitRepository
+from catherd.sources.git.repository import GitLogError, GitRepository
 from catherd.store.database import Store
 
 CURSOR_SOURCE = "git"
@@ -47,6 +48,7 @@ def sync_git_repository(
     all_branches: bool,
     mailmap_file: str | None = None,
     progress: Progress | None = None,
+    skip_missing_objects: bool = False,
 ) -> GitSyncResult:
     """Bring ``repo_commits`` of ``repo_id`` to the repository's current tips.
 
@@ -99,10 +101,32 @@ def sync_git_repository(
             if progress:
                 progress(sum(p.commit_count for p in parsers), len(to_read))
 
-    if commands:
+    try:
         for index, chunk in repo.stream_logs(commands, at_once=cores):
             # a finished range is loaded at once, so that its last batch is not held in memory
             load(parsers[index].feed(chunk) if chunk is not None else parsers[index].close())
+    except GitLogError as exc:
+        culprit = parsers[exc.index].last_sha
+        if not (exc.missing_object and skip_missing_objects):
+            if exc.missing_object:
+                raise SourceError(
+                    f"{repo.location}: commit {culprit or '(first)'} needs an object this copy "
+                    f"lacks ({exc.stderr.splitlines()[-1] if exc.stderr else 'unknown'}); nothing "
+                    "was stored. Run again with --skip-missing-objects to ingest such commits "
+                    "without line counts."
+                ) from None
+            raise
+        for parser in parsers:  # every process was stopped: keep their complete commits
+            parser.abandon_current()
+            load(parser.close())
+        loaded = {
+            row[0]
+            for row in con.execute(
+                "SELECT sha FROM repo_commits WHERE repo_id = ?", [repo_id]
+            ).fetchall()
+        }
+        pending = [sha for _, sha in to_read if sha not in loaded]
+        parsers.append(_read_one_by_one(repo, pending, pr_refs, mailmap_file, load))
     result.commits_read = sum(p.commit_count for p in parsers)
     result.warnings = [w for p in parsers for w in p.warnings]
     result.commits_removed = _remove(con, repo_id, removed)
@@ -120,6 +144,46 @@ def sync_git_repository(
             [[repo_id, now, w.sha, w.message] for w in result.warnings],
         )
     return result
+
+
+def _read_one_by_one(
+    repo: GitRepository,
+    pending: list[str],
+    pr_refs: dict[str, int],
+    mailmap_file: str | None,
+    load: Callable[[Iterable[LogBatch]], None],
+) -> LogStreamParser:
+    """Read ``pending`` commits in order; a commit whose objects are missing keeps no lines.
+
+    git stops at the first unreadable object, so each such commit costs a restart after it.
+    Its metadata is read again without ``--numstat``, and a warning names it.
+    """
+    parser = LogStreamParser(pr_refs=pr_refs)
+    while pending:
+        command = repo.log_command([], [], LOG_FORMAT, mailmap_file)
+        try:
+            load(_feed_all(parser, repo, command, pending))
+            return parser
+        except GitLogError as exc:
+            if not exc.missing_object:
+                raise
+            bad = parser.abandon_current() or pending[0]
+            load(parser.close())
+            bare = repo.log_command([], [], LOG_FORMAT, mailmap_file, numstat=False)
+            load(_feed_all(parser, repo, bare, [bad]))
+            reason = exc.stderr.splitlines()[-1] if exc.stderr else "an object is missing"
+            parser.warnings.append(ParseWarning(bad, f"no line counts: {reason}"))
+            pending = pending[pending.index(bad) + 1 :] if bad in pending else pending[1:]
+    return parser
+
+
+def _feed_all(
+    parser: LogStreamParser, repo: GitRepository, command: list[str], shas: list[str]
+) -> Iterator[LogBatch]:
+    stdin = "".join(f"{sha}\n" for sha in shas).encode()
+    for chunk in repo.stream_log(command, stdin=stdin):
+        yield from parser.feed(chunk)
+    yield from parser.close()
 
 
 def parallel_processes() -> int:

@@ -151,6 +151,7 @@ class LogStreamParser:
         self._rename_paths: list[str] = []
         self._skipping = False
         self._ready: list[LogBatch] = []
+        self._counted: set[str] = set()
 
     # -- decoding -------------------------------------------------------------------------
     def _decode(self, raw: bytes) -> str:
@@ -189,6 +190,29 @@ class LogStreamParser:
         yield from self._take_ready()
         if len(self._cols):
             yield self._flush()
+
+    def abandon_current(self) -> str | None:
+        """Forget the record being read when its process died; return its commit hash.
+
+        Complete records are kept. The abandoned commit's rows (commit, files, co-authors)
+        are dropped from what is not yet flushed, so it can be read again another way.
+        """
+        sha = self.last_sha
+        self._rest = b""
+        self._header = None
+        self._pending_rename = None
+        self._rename_paths = []
+        self._skipping = False
+        if sha is None:
+            return None
+        for columns in (self._cols.commits, self._cols.files, self._cols.coauthors):
+            keep = [n for n, value in enumerate(columns["sha"]) if value != sha]
+            if len(keep) != len(columns["sha"]):
+                for name, values in columns.items():
+                    columns[name] = [values[n] for n in keep]
+        self.commit_count -= sha in self._counted
+        self._counted.discard(sha)
+        return sha
 
     def _take_ready(self) -> Iterator[LogBatch]:
         while self._ready:
@@ -277,6 +301,7 @@ class LogStreamParser:
         (sha, parents, an, ae, a_n, a_e, at, ai, cn, ce, c_n, c_e, ct, ci, trailers, msg) = f
         self.last_sha = sha
         self.commit_count += 1
+        self._counted = {sha}  # only the newest commit can still be abandoned
         cols = self._cols.commits
         cols["sha"].append(sha)
         cols["parents"].append(parents.split() if parents else [])

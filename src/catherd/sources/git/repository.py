@@ -25,8 +25,23 @@ from typing import cast
 
 from catherd.errors import InputError, SourceError
 
+_MISSING_OBJECT = re.compile(r"unable to read|bad object|missing (blob|tree|object)|not our ref")
 _URL = re.compile(r"^(https?|ssh|git|file)://|^[\w.-]+@[\w.-]+:")
 _PULL_HEAD = re.compile(r"^refs/pull/(\d+)/head$")
+
+
+class GitLogError(SourceError):
+    """One ``git log`` process failed; ``index`` says which of the commands it was."""
+
+    def __init__(self, message: str, index: int, stderr: str) -> None:
+        super().__init__(message)
+        self.index = index
+        self.stderr = stderr
+
+    @property
+    def missing_object(self) -> bool:
+        """True when git stopped because this copy lacks an object (a blob left out)."""
+        return bool(_MISSING_OBJECT.search(self.stderr))
 
 
 def git_executable() -> str:
@@ -185,6 +200,8 @@ class GitRepository:
         command += ["-c", "core.quotepath=off", "-c", "log.showSignature=false", "log", "-z"]
         if numstat:
             command += ["--numstat", "--find-renames"]
+        if not include:  # the commits to show come on stdin, in that order, each alone
+            command += ["--no-walk=unsorted", "--stdin"]
         command += [
             "--no-color",
             "--no-abbrev-commit",
@@ -195,14 +212,20 @@ class GitRepository:
         ]
         return command
 
-    def stream_log(self, command: list[str], chunk_size: int = 1 << 20) -> Iterator[bytes]:
-        """Yield the stdout of one ``git log`` process; raise ``SourceError`` if it fails."""
-        for _, chunk in self.stream_logs([command], chunk_size):
+    def stream_log(
+        self, command: list[str], chunk_size: int = 1 << 20, stdin: bytes | None = None
+    ) -> Iterator[bytes]:
+        """Yield the stdout of one ``git log`` process; raise ``GitLogError`` if it fails."""
+        for _, chunk in self.stream_logs([command], chunk_size, stdin=stdin):
             if chunk is not None:
                 yield chunk
 
     def stream_logs(
-        self, commands: list[list[str]], chunk_size: int = 1 << 20, at_once: int = 1
+        self,
+        commands: list[list[str]],
+        chunk_size: int = 1 << 20,
+        at_once: int = 1,
+        stdin: bytes | None = None,
     ) -> Iterator[tuple[int, bytes | None]]:
         """Run ``git log`` processes, ``at_once`` at a time; yield (command index, chunk).
 
@@ -229,9 +252,17 @@ class GitRepository:
 
             def start(index: int) -> None:
                 proc = subprocess.Popen(
-                    commands[index], stdout=subprocess.PIPE, stderr=errors[index]
+                    commands[index],
+                    stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=errors[index],
                 )
                 procs.append(proc)
+                if stdin is not None and proc.stdin is not None:
+                    # git reads all of --stdin before it writes, so this cannot deadlock
+                    with contextlib.suppress(BrokenPipeError):
+                        proc.stdin.write(stdin)
+                    proc.stdin.close()
                 stdout = cast(io.BufferedReader, proc.stdout)
                 reader = threading.Thread(target=drain, args=(index, stdout), daemon=True)
                 readers.append(reader)
@@ -251,8 +282,8 @@ class GitRepository:
                     if code != 0:
                         errors[index].seek(0)
                         text = errors[index].read().decode("utf-8", "replace").strip()
-                        message = text or f"exit {code}"
-                        raise SourceError(f"git log failed in {self.location}: {message}")
+                        message = f"git log failed in {self.location}: {text or f'exit {code}'}"
+                        raise GitLogError(message, index, text)
                     if len(procs) < len(commands):
                         start(len(procs))
                     yield index, None
