@@ -250,3 +250,19 @@ def test_missing_objects_can_be_skipped_with_a_warning(tmp_path: Path) -> None:
         assert store.scalar(
             "SELECT count(*) FROM sync_warnings WHERE message LIKE 'no line counts%'"
         ) == len(culprits)
+
+
+def test_url_is_mirrored_once_and_fetched_on_resync(tmp_path: Path) -> None:
+    """A URL (here file://, so no network) is cloned as a mirror, then fetched incrementally."""
+    work = clone_bundle("devstats", tmp_path / "work")
+    url = f"file://{work}"
+    with Store(tmp_path / "s.duckdb") as store:
+        first = ingest(store, tmp_path, url)
+        assert first.repositories[0].commits_added == int(git(work, "rev-list", "--count", "HEAD"))
+        mirrors = list((tmp_path / ".catherd" / "repos").iterdir())
+        assert len(mirrors) == 1 and mirrors[0].name.startswith("work-")
+        git(work, "commit", "-q", "--allow-empty", "-m", "synthetic new commit upstream")
+        again = ingest(store, tmp_path, url)
+        assert again.repositories[0].commits_read == 1
+        assert _stored_shas(store) == _reachable(work)
+        assert store.scalar("SELECT kind FROM repositories") == "url"
