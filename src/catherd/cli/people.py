@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -181,6 +182,27 @@ def _overrides_path(config_path: Path | None) -> Path:
     return config_path
 
 
+ReasonOption = Annotated[str, typer.Option(help="Why: kept in the overrides file.")]
+
+
+def _decide(
+    db: Path | None,
+    config_file: Path | None,
+    texts: list[str],
+    what: str,
+    record: Callable[[Path, list[IdentityRef]], None],
+) -> None:
+    """Check the identities, record the decision in the overrides file, and apply it."""
+    config = load_config(config_file, db)
+    with Store(config.db) as store:
+        refs = [_reference(store, text) for text in texts]
+        record(_overrides_path(config.overrides), refs)
+        result = refresh_identities(store, config)
+    console.print(f"recorded in {config.overrides}: {what} {', '.join(map(str, refs))}")
+    if result:
+        console.print(f"{result.identities} identities now resolve into {result.people} people")
+
+
 @app.command()
 @guarded
 def merge(
@@ -188,21 +210,13 @@ def merge(
         str, typer.Argument(help='Person id, e-mail, "Name <email>" or github:login.')
     ],
     others: Annotated[list[str], typer.Argument(help="The same person's other ids or identities.")],
-    reason: Annotated[
-        str, typer.Option(help="Why: kept in the overrides file.")
-    ] = "confirmed by a person",
+    reason: ReasonOption = "confirmed by a person",
     db: DbOption = None,
     config_file: ConfigOption = None,
 ) -> None:
     """Record that these are one person (in the overrides file) and apply it."""
-    config = load_config(config_file, db)
-    with Store(config.db) as store:
-        refs = [_reference(store, text) for text in [first, *others]]
-        record_merge(_overrides_path(config.overrides), refs, reason)
-        result = refresh_identities(store, config)
-    console.print(f"recorded in {config.overrides}: merge {', '.join(map(str, refs))}")
-    if result:
-        console.print(f"{result.identities} identities now resolve into {result.people} people")
+    _decide(db, config_file, [first, *others], "merge",
+            lambda path, refs: record_merge(path, refs, reason))  # fmt: skip
 
 
 @app.command()
@@ -211,18 +225,10 @@ def split(
     identity: Annotated[
         str, typer.Argument(help='The identity to keep apart: e-mail or "Name <email>".')
     ],
-    reason: Annotated[
-        str, typer.Option(help="Why: kept in the overrides file.")
-    ] = "confirmed by a person",
+    reason: ReasonOption = "confirmed by a person",
     db: DbOption = None,
     config_file: ConfigOption = None,
 ) -> None:
     """Record that an identity is its own person, whatever the automatic rules say."""
-    config = load_config(config_file, db)
-    with Store(config.db) as store:
-        ref = _reference(store, identity)
-        record_split(_overrides_path(config.overrides), ref, reason)
-        result = refresh_identities(store, config)
-    console.print(f"recorded in {config.overrides}: split {ref}")
-    if result:
-        console.print(f"{result.identities} identities now resolve into {result.people} people")
+    _decide(db, config_file, [identity], "split",
+            lambda path, refs: record_split(path, refs[0], reason))  # fmt: skip
