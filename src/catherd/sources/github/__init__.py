@@ -1,0 +1,1 @@
+"""GitHub: a REST client and the repository source built on it."""
