@@ -11,6 +11,7 @@ parameters; the pages themselves are what was served).
 Synthetic behaviour, labelled as such, can be layered on top for cases recordings lack:
 ``script`` maps a path to answers served before the recorded one (a 503, a rate limit...),
 and ETags are honoured: a request whose ``If-None-Match`` equals the recorded ETag gets 304.
+A ``script`` key may name one page (``/path?page=5``); ``fallback`` answers unrecorded paths.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import ast
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -59,6 +61,8 @@ class ReplayServer:
     exchanges: list[Exchange]
     script: dict[str, list[tuple[int, dict[str, str], bytes]]] = field(default_factory=dict)
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    # Synthetic answers for paths no recording has, e.g. an empty listing: (status, body).
+    fallback: Callable[[str], tuple[int, bytes] | None] | None = None
 
     def __post_init__(self) -> None:
         self.routes: dict[tuple[str, str, str], list[Exchange]] = defaultdict(list)
@@ -93,12 +97,17 @@ class ReplayServer:
         headers = {k.lower(): v for k, v in handler.headers.items()}
         self.requests.append((handler.command, handler.path, headers))
         path = urlsplit(handler.path).path.rstrip("/")
-        if self.script.get(path):
-            status, extra, body = self.script[path].pop(0)
+        page_key = f"{path}?page={route(handler.command, handler.path)[2]}"
+        scripted = self.script.get(page_key) or self.script.get(path)
+        if scripted:
+            status, extra, body = scripted.pop(0)
             self._send(handler, status, list(extra.items()), body)
             return
         key = route(handler.command, handler.path)
         found = self.routes.get(key)
+        if not found and self.fallback and (answer := self.fallback(path)) is not None:
+            self._send(handler, answer[0], [], answer[1])
+            return
         if not found:
             self._send(handler, 404, [], b'{"message": "Not Found (no recording)"}')
             return

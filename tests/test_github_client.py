@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -67,7 +66,8 @@ def test_primary_rate_limit_waits_for_the_reset() -> None:
     clock = FakeClock()
     reset = int(clock.t) + 120
     # Synthetic: the first answer says the hourly budget is spent.
-    script = {"/users/jacquev6": [(403, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)},
+    limit = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)}
+    script = {"/users/jacquev6": [(403, limit,
                                    b'{"message": "API rate limit exceeded"}')]}  # fmt: skip
     waits: list[tuple[float, str]] = []
     with ReplayServer(recording("Exceptions.testJSONParseError"), script) as server:

@@ -6,6 +6,7 @@ be moved or cloned as a whole.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +14,8 @@ from typing import Any
 
 from catherd.errors import InputError
 from catherd.sources.git.repository import is_url
+from catherd.sources.github.client import DEFAULT_API_URL
+from catherd.sources.github.repository import is_github
 
 CONFIG_NAME = "catherd.toml"
 DEFAULT_DB = "catherd.duckdb"
@@ -39,6 +42,12 @@ overrides = "identities.toml"
 organisations = "organisations.toml"
 # An extra mailmap applied on top of each repository's own .mailmap (optional).
 # mailmap = "mailmap"
+
+# GitHub repositories are listed like git ones: location = "github:owner/name".
+[github]
+# api_url = "https://github.example.com/api/v3"   # GitHub Enterprise
+# The token comes from the GITHUB_TOKEN environment variable; small public repositories
+# also work without one (60 requests an hour). Avoid writing a token here.
 """
 
 ORGANISATIONS_TEMPLATE = """\
@@ -81,6 +90,8 @@ class Config:
     organisations: Path | None = None
     mailmap: Path | None = None
     source: Path | None = None  # the file these settings came from
+    github_api_url: str = DEFAULT_API_URL
+    github_token: str | None = field(default_factory=lambda: os.environ.get("GITHUB_TOKEN") or None)
 
     @property
     def cache_dir(self) -> Path:
@@ -115,7 +126,7 @@ def load_config(path: Path | None = None, db: Path | None = None) -> Config:
         if not isinstance(entry, dict) or not isinstance(entry.get("location"), str):
             raise InputError(f'{path}: [[repositories]] #{n} needs location = "path or URL"')
         location = entry["location"]
-        if not is_url(location):
+        if not is_url(location) and not is_github(location):
             location = str((root / location).resolve())
         all_branches = entry.get("all_branches", False)
         if not isinstance(all_branches, bool):
@@ -126,6 +137,9 @@ def load_config(path: Path | None = None, db: Path | None = None) -> Config:
         config.organisations = root / str(identity["organisations"])
         if not config.organisations.is_file():
             raise InputError(f"{path}: organisations file {config.organisations} not found")
+    github = _table(data, "github", path)
+    config.github_api_url = str(github.get("api_url", DEFAULT_API_URL))
+    config.github_token = os.environ.get("GITHUB_TOKEN") or github.get("token") or None
     if identity.get("mailmap"):
         config.mailmap = root / str(identity["mailmap"])
         if not config.mailmap.is_file():

@@ -21,9 +21,12 @@ from catherd.errors import CatherdError
 from catherd.identity.organisations import OrganisationMap
 from catherd.identity.overrides import Overrides
 from catherd.identity.resolve import ResolveResult, resolve_identities
-from catherd.sources.git.repository import GitRepository, default_name, open_repository
+from catherd.sources.git.repository import default_name, open_repository
+from catherd.sources.github.client import GitHubClient
+from catherd.sources.github.repository import GitHubRepository, is_github, parse_slug
 from catherd.store.database import Store
 from catherd.store.git_loader import GitSyncResult, Progress, sync_git_repository
+from catherd.store.github_loader import GitHubSyncResult, sync_github_repository
 
 ProgressFactory = Callable[[str], Progress]
 
@@ -31,6 +34,7 @@ ProgressFactory = Callable[[str], Progress]
 @dataclass
 class SyncReport:
     repositories: list[GitSyncResult] = field(default_factory=list)
+    github: list[GitHubSyncResult] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)
     identities: ResolveResult | None = None
 
@@ -47,13 +51,15 @@ def sync(
     # Load the decision files first: a typo in them must fail before anything is written.
     overrides = Overrides.load(config.overrides)
     organisations = OrganisationMap.load(config.organisations)
-    opened = [(spec, open_repository(spec.location, config.cache_dir)) for spec in specs]
+    slugs = [(spec, parse_slug(spec.location)) for spec in specs if is_github(spec.location)]
+    opened = [(spec, open_repository(spec.location, config.cache_dir))
+              for spec in specs if not is_github(spec.location)]  # fmt: skip
     report = SyncReport()
     mailmap = str(config.mailmap) if config.mailmap else None
     for spec, repo in opened:
         try:
             with store.transaction():
-                repo_id, name = _register(store, spec, repo)
+                repo_id, name = _register(store, spec, repo.location, repo.kind, str(repo.git_dir))
                 result = sync_git_repository(
                     store,
                     repo,
@@ -71,8 +77,38 @@ def sync(
             if stop_on_error:
                 raise
             report.failures.append((spec.location, str(exc)))
+    if slugs:
+        _sync_github(store, config, slugs, report, progress, stop_on_error)
     report.identities = refresh_identities(store, config, overrides, organisations)
     return report
+
+
+def _sync_github(
+    store: Store,
+    config: Config,
+    slugs: list[tuple[RepositorySpec, str]],
+    report: SyncReport,
+    progress: ProgressFactory | None,
+    stop_on_error: bool,
+) -> None:
+    """Each GitHub repository on its own: a permanent error on one does not stop the rest."""
+    client = GitHubClient(api_url=config.github_api_url, token=config.github_token)
+    try:
+        for spec, slug in slugs:
+            try:
+                with store.transaction():
+                    repo_id, name = _register(store, spec, f"github:{slug}", "github", "")
+                source = GitHubRepository(client, slug)
+                result = sync_github_repository(
+                    store, source, repo_id, progress(name) if progress else None
+                )
+                report.github.append(result)
+            except CatherdError as exc:
+                if stop_on_error:
+                    raise
+                report.failures.append((spec.location, str(exc)))
+    finally:
+        client.close()
 
 
 def refresh_identities(
@@ -111,19 +147,23 @@ def _bump_raw_version(store: Store) -> None:
     store.con.execute("INSERT OR REPLACE INTO meta VALUES ('raw_version', ?)", [str(current + 1)])
 
 
-def _register(store: Store, spec: RepositorySpec, repo: GitRepository) -> tuple[int, str]:
+def _register(
+    store: Store, spec: RepositorySpec, location: str, kind: str, git_dir: str
+) -> tuple[int, str]:
     """The repository's id and name, adding a row for it on first sight."""
     rows = store.con.execute(
-        "SELECT repo_id, name FROM repositories WHERE location = ?", [repo.location]
+        "SELECT repo_id, name FROM repositories WHERE location = ?", [location]
     ).fetchall()
     if rows:
         row = rows[0]
         store.con.execute(
             "UPDATE repositories SET all_branches = ?, git_dir = ? WHERE repo_id = ?",
-            [spec.all_branches, str(repo.git_dir), row[0]],
+            [spec.all_branches, git_dir, row[0]],
         )
         return int(row[0]), str(row[1])
-    name = spec.name or default_name(repo.location)
+    name = spec.name or (
+        location.removeprefix("github:") if kind == "github" else default_name(location)
+    )
     taken = {r[0] for r in store.con.execute("SELECT name FROM repositories").fetchall()}
     base, n = name, 2
     while name in taken:
@@ -131,15 +171,7 @@ def _register(store: Store, spec: RepositorySpec, repo: GitRepository) -> tuple[
     repo_id = int(store.scalar("SELECT coalesce(max(repo_id), 0) + 1 FROM repositories"))
     store.con.execute(
         "INSERT INTO repositories VALUES (?, ?, ?, ?, ?, ?, NULL, ?, NULL)",
-        [
-            repo_id,
-            name,
-            repo.location,
-            repo.kind,
-            str(repo.git_dir),
-            spec.all_branches,
-            datetime.now(UTC),
-        ],
+        [repo_id, name, location, kind, git_dir, spec.all_branches, datetime.now(UTC)],
     )
     return repo_id, name
 

@@ -36,6 +36,10 @@ app = typer.Typer(
 )
 app.add_typer(people_commands.app, name="people")
 console = Console()
+ApiUrlOption = Annotated[
+    str | None,
+    typer.Option("--api-url", help="GitHub API root (GitHub Enterprise: https://HOST/api/v3)."),
+]
 SkipMissingOption = Annotated[
     bool,
     typer.Option(
@@ -85,6 +89,11 @@ def print_sync_report(report: SyncReport) -> None:
             str(result.commits_removed),
             str(len(result.warnings)),
         )
+    for gh in report.github:
+        fetched = sum(gh.fetched.values())
+        state = "unchanged" if gh.unchanged else "updated"
+        detail = f"{gh.requests} requests, {gh.not_modified} not modified"
+        table.add_row(f"github:{gh.repository}", state, str(fetched), str(gh.changed), "", detail)
     for location, message in report.failures:
         table.add_row(location, "[red]failed[/]", "", "", "", message)
     console.print(table)
@@ -135,11 +144,13 @@ def analyze(
         str | None, typer.Option(help="Name for the repository (one location only).")
     ] = None,
     skip_missing_objects: SkipMissingOption = False,
+    api_url: ApiUrlOption = None,
 ) -> None:
-    """Ingest git repositories into the store, then print a summary."""
+    """Ingest git repositories (and github:owner/name ones), then print a summary."""
     if name and len(locations) > 1:
         raise InputError("--name applies to one location only")
     config = load_config(config_file, db)
+    config.github_api_url = api_url or config.github_api_url
     specs = [RepositorySpec(loc, name, all_branches) for loc in locations]
     with Store(config.db) as store:
         with sync_progress() as progress:
@@ -154,9 +165,11 @@ def sync_command(
     db: DbOption = None,
     config_file: ConfigOption = None,
     skip_missing_objects: SkipMissingOption = False,
+    api_url: ApiUrlOption = None,
 ) -> None:
     """Sync every repository of catherd.toml (or, without one, every one in the store)."""
     config = load_config(config_file, db)
+    config.github_api_url = api_url or config.github_api_url
     with Store(config.db) as store:
         specs = config.repositories or known_repositories(store)
         if not specs:

@@ -7,7 +7,7 @@ rebuilt from raw tables by the identity layer, so a corrected rule never needs a
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 MIGRATIONS: dict[int, list[str]] = {
     1: [
@@ -100,5 +100,79 @@ MIGRATIONS: dict[int, list[str]] = {
             is_bot BOOLEAN NOT NULL,
             contributed_at TIMESTAMPTZ NOT NULL
         )""",
+    ],
+    2: [
+        # GitHub answers exactly as received: re-enrichment never needs a re-download.
+        """CREATE TABLE github_raw (
+            repo VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL,
+            key VARCHAR NOT NULL,
+            updated_at TIMESTAMPTZ,
+            fetched_at TIMESTAMPTZ NOT NULL,
+            payload JSON NOT NULL,
+            PRIMARY KEY (repo, kind, key)
+        )""",
+        # Views read the raw payloads, so they always agree with what was fetched.
+        """CREATE VIEW gh_items AS
+        SELECT i.repo,
+               (i.payload->>'$.number')::INTEGER AS number,
+               -- before 2013 every issue carried a pull_request object, with null URLs
+               (i.payload->>'$.pull_request.html_url') IS NOT NULL AS is_pr,
+               i.payload->>'$.title' AS title,
+               i.payload->>'$.state' AS state,
+               i.payload->>'$.user.login' AS author,
+               (i.payload->>'$.user.id')::BIGINT AS author_id,
+               coalesce((i.payload->>'$.user.type') = 'Bot', FALSE) AS author_is_bot,
+               i.payload->>'$.author_association' AS author_association,
+               (i.payload->>'$.created_at')::TIMESTAMPTZ AS created_at,
+               (i.payload->>'$.updated_at')::TIMESTAMPTZ AS updated_at,
+               (i.payload->>'$.closed_at')::TIMESTAMPTZ AS closed_at,
+               coalesce((p.payload->>'$.merged_at')::TIMESTAMPTZ,
+                        (i.payload->>'$.pull_request.merged_at')::TIMESTAMPTZ) AS merged_at,
+               p.payload->>'$.merge_commit_sha' AS merge_commit_sha,
+               CAST(json_extract_string(i.payload, '$.labels[*].name') AS VARCHAR[]) AS labels,
+               i.payload->>'$.milestone.title' AS milestone,
+               (i.payload->>'$.comments')::INTEGER AS comment_count
+        FROM github_raw i
+        LEFT JOIN github_raw p ON p.repo = i.repo AND p.kind = 'pull'
+                              AND p.key = i.payload->>'$.number'
+        WHERE i.kind = 'issue'""",
+        r"""CREATE VIEW gh_comments AS
+        SELECT repo, 'issue_comment' AS kind,
+               regexp_extract(payload->>'$.issue_url', '/(\d+)$', 1)::INTEGER AS number,
+               (payload->>'$.id')::BIGINT AS id,
+               payload->>'$.user.login' AS author,
+               coalesce((payload->>'$.user.type') = 'Bot', FALSE) AS author_is_bot,
+               (payload->>'$.created_at')::TIMESTAMPTZ AS created_at
+        FROM github_raw WHERE kind = 'issue_comment'
+        UNION ALL
+        SELECT repo, 'review_comment',
+               regexp_extract(payload->>'$.pull_request_url', '/(\d+)$', 1)::INTEGER,
+               (payload->>'$.id')::BIGINT, payload->>'$.user.login',
+               coalesce((payload->>'$.user.type') = 'Bot', FALSE),
+               (payload->>'$.created_at')::TIMESTAMPTZ
+        FROM github_raw WHERE kind = 'review_comment'""",
+        r"""CREATE VIEW gh_reviews AS
+        SELECT repo,
+               regexp_extract(payload->>'$.pull_request_url', '/(\d+)$', 1)::INTEGER AS number,
+               (payload->>'$.id')::BIGINT AS id,
+               payload->>'$.user.login' AS reviewer,
+               coalesce((payload->>'$.user.type') = 'Bot', FALSE) AS reviewer_is_bot,
+               payload->>'$.state' AS state,
+               (payload->>'$.submitted_at')::TIMESTAMPTZ AS submitted_at
+        FROM github_raw WHERE kind = 'review'""",
+        """CREATE VIEW gh_events AS
+        SELECT repo,
+               (payload->>'$.issue.number')::INTEGER AS number,
+               (payload->>'$.id')::BIGINT AS id,
+               payload->>'$.event' AS event,
+               payload->>'$.actor.login' AS actor,
+               coalesce((payload->>'$.actor.type') = 'Bot', FALSE) AS actor_is_bot,
+               (payload->>'$.created_at')::TIMESTAMPTZ AS created_at,
+               payload->>'$.label.name' AS label,
+               payload->>'$.assignee.login' AS assignee,
+               payload->>'$.requested_reviewer.login' AS requested_reviewer,
+               payload->>'$.commit_id' AS commit_id
+        FROM github_raw WHERE kind = 'event'""",
     ],
 }

@@ -1,0 +1,150 @@
+"""GitHub activity into the store, from a local server replaying real recorded exchanges."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from catherd.config import Config, RepositorySpec
+from catherd.errors import InputError
+from catherd.pipeline import sync
+from catherd.sources.github.client import GitHubClient, GitHubError
+from catherd.sources.github.repository import GitHubRepository, parse_slug
+from catherd.store.database import Store
+from catherd.store.github_loader import sync_github_repository
+
+from .conftest import table_digest
+from .replay import ReplayServer
+from .test_github_client import FakeClock, recording
+
+LISTING = re.compile(r"/(issues|pulls)/comments$|/reviews$|/issues/events$|/issues$")
+
+
+def empty_listings(path: str) -> tuple[int, bytes] | None:
+    """Synthetic: an unrecorded listing is empty, an unrecorded pull request is bare."""
+    if LISTING.search(path):
+        return 200, b"[]"
+    found = re.search(r"/pulls/(\d+)$", path)
+    return (200, json.dumps({"number": int(found.group(1))}).encode()) if found else None
+
+
+def pygithub_server(**kw: object) -> ReplayServer:
+    exchanges = (
+        recording("PaginatedList.testCustomPerPageIteration")[:1]  # GET /repos/PyGithub/PyGithub
+        + recording("Repository.testGetIssues")
+        + recording("Repository.testGetIssuesEvents")
+        + recording("Repository.testGetPullsComments")[:1]
+    )
+    return ReplayServer(exchanges, fallback=empty_listings, **kw)  # type: ignore[arg-type]
+
+
+def served(server: ReplayServer, path: str) -> int:
+    return len(json.loads(next(e.body for e in server.exchanges if e.path == path)))
+
+
+def test_rows_loaded_equal_records_served_and_resync_changes_nothing(tmp_path: Path) -> None:
+    with pygithub_server() as server, Store(tmp_path / "s.duckdb") as store:
+        config = Config(root=tmp_path, db=store.path, github_api_url=server.url, github_token=None)
+        spec = [RepositorySpec("github:PyGithub/PyGithub")]
+        first = sync(store, config, spec).github[0]
+        base = "/repos/PyGithub/PyGithub"
+        assert (
+            store.scalar("SELECT count(*) FROM gh_items") == served(server, f"{base}/issues") == 16
+        )
+        assert store.scalar("SELECT count(*) FROM gh_events") == served(
+            server, f"{base}/issues/events"
+        )
+        assert store.scalar(
+            "SELECT count(*) FROM gh_comments WHERE kind = 'review_comment'"
+        ) == served(server, f"{base}/pulls/comments")
+        assert first.changed > 0
+        # 2012 answers give every issue a pull_request object with null URLs: none is a PR
+        assert store.scalar("SELECT count(*) FROM gh_items WHERE is_pr") == 0
+        before = table_digest(store)
+        second = sync(store, config, spec).github[0]
+        third = sync(store, config, spec).github[0]
+        assert second.changed == third.changed == 0
+        assert third.not_modified > 0  # asked again with ETags: 304s, no rate limit spent
+        assert table_digest(store) == before
+        raw = store.scalar("SELECT payload FROM github_raw WHERE kind = 'issue' AND key = ?",
+                           [str(json.loads(server.exchanges[1].body)[0]["id"])])  # fmt: skip
+        as_served = server.exchanges[1].body.replace(b"https://api.github.com", server.url.encode())
+        assert json.loads(raw) == json.loads(as_served)[0]  # stored exactly as received
+
+
+def test_interrupted_listing_resumes_at_its_page_without_duplicates(tmp_path: Path) -> None:
+    exchanges = recording("PaginatedList.testIteration")  # openFrameworks issues, 14 pages
+    total = sum(len(json.loads(e.body)) for e in exchanges)
+    path = "/repos/openframeworks/openFrameworks/issues"
+    script = {f"{path}?page=5": [(404, {}, b'{"message": "synthetic failure"}')]}
+    metadata = {"full_name": "openframeworks/openFrameworks"}
+
+    def fallback(p: str) -> tuple[int, bytes] | None:
+        if p == "/repos/openframeworks/openFrameworks":
+            return 200, json.dumps(metadata).encode()  # synthetic repository answer
+        return empty_listings(p)
+
+    with (
+        ReplayServer(exchanges, script, fallback=fallback) as server,
+        Store(tmp_path / "s.duckdb") as store,
+    ):
+        store.con.execute(
+            "INSERT INTO repositories "
+            "VALUES (1, 'of', 'github:of', 'github', '', false, NULL, now(), NULL)"
+        )
+        source = GitHubRepository(
+            GitHubClient(api_url=server.url, clock=FakeClock()), "openframeworks/openFrameworks"
+        )
+        with pytest.raises(GitHubError, match="synthetic failure"):
+            sync_github_repository(store, source, 1)
+        first_four = sum(len(json.loads(e.body)) for e in exchanges[:4])
+        assert store.scalar("SELECT count(*) FROM github_raw WHERE kind = 'issue'") == first_four
+        cursor = store.cursor_value("github", 1)
+        assert cursor["issue"]["resume"].endswith("issues?page=5")
+        requests_before = len(server.requests)
+        sync_github_repository(store, source, 1)
+        resumed = [r[1] for r in server.requests[requests_before:] if r[1].startswith(path)]
+        assert resumed[0].endswith("page=5")  # pages 1-4 were not asked for again
+        assert store.scalar("SELECT count(*) FROM github_raw WHERE kind = 'issue'") == total
+
+
+def test_rate_limited_replay_waits_and_loses_nothing(tmp_path: Path) -> None:
+    clock = FakeClock()
+    limited = {"/repos/PyGithub/PyGithub/issues": [
+        (403, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(clock.t) + 3600)},
+         b'{"message": "API rate limit exceeded"}')]}  # fmt: skip
+    waits: list[tuple[float, str]] = []
+    with pygithub_server(script=limited) as server, Store(tmp_path / "s.duckdb") as store:
+        store.con.execute(
+            "INSERT INTO repositories "
+            "VALUES (1, 'pg', 'github:pg', 'github', '', false, NULL, now(), NULL)"
+        )
+        client = GitHubClient(
+            api_url=server.url, clock=clock, on_wait=lambda s, r: waits.append((s, r))
+        )
+        sync_github_repository(store, GitHubRepository(client, "PyGithub/PyGithub"), 1)
+        assert waits == [(3601.0, "primary rate limit reached")]
+        assert store.scalar("SELECT count(*) FROM gh_items") == 16
+
+
+def test_a_missing_repository_is_reported_and_the_others_still_sync(tmp_path: Path) -> None:
+    exchanges = recording("Exceptions.testUnknownObject")
+    with (
+        pygithub_server() as good,
+        ReplayServer(exchanges) as bad,
+        Store(tmp_path / "s.duckdb") as store,
+    ):
+        del good
+        config = Config(root=tmp_path, db=store.path, github_api_url=bad.url, github_token=None)
+        report = sync(store, config, [RepositorySpec("github:jacquev6/Xxx")], stop_on_error=False)
+        assert report.failures and "404 not found" in report.failures[0][1]
+        assert store.scalar("SELECT count(*) FROM github_raw") == 0
+
+
+def test_slugs_are_checked_before_anything_is_written() -> None:
+    assert parse_slug("github:scikit-learn/scikit-learn") == "scikit-learn/scikit-learn"
+    with pytest.raises(InputError, match="expected github:owner/name"):
+        parse_slug("github:not a slug")
