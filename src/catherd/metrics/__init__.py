@@ -3,7 +3,16 @@
 Importing this package registers every metric in ``REGISTRY``.
 """
 
-from catherd.metrics import activity, community, concentration, people
+from catherd.metrics import activity, community, concentration, people, responsiveness
 from catherd.metrics.base import REGISTRY, Metric, Params
 
-__all__ = ["REGISTRY", "Metric", "Params", "activity", "community", "concentration", "people"]
+__all__ = [
+    "REGISTRY",
+    "Metric",
+    "Params",
+    "activity",
+    "community",
+    "concentration",
+    "people",
+    "responsiveness",
+]

@@ -53,6 +53,20 @@ class Sources:
     commit_files: ir.Table
     people: ir.Table
     organisations: ir.Table
+    # GitHub activity (views over the raw payloads), restricted to the repository chosen
+    items: ir.Table
+    comments: ir.Table
+    reviews: ir.Table
+    events: ir.Table
+
+    def in_window(self, column: ir.TimestampValue) -> ir.BooleanValue:
+        """True where ``column`` falls in ``[since, until)`` (always true without bounds)."""
+        condition = ibis.literal(True)
+        if self.params.since:
+            condition &= column >= literal_date(self.params.since)
+        if self.params.until:
+            condition &= column < literal_date(self.params.until)
+        return condition
 
     def period(self, column: ir.TimestampValue) -> ir.DateValue:
         """The start date of the period (month, quarter, year) a timestamp falls in."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from catherd.metrics.base import Sources, literal_date, metric
+from catherd.metrics.base import Sources, metric
 
 
 @metric(
@@ -37,15 +37,6 @@ def first_contributions(s: Sources) -> ir.Table:
     )
 
 
-def _in_window(s: Sources, column: ir.TimestampValue) -> ir.BooleanValue:
-    condition = ibis.literal(True)
-    if s.params.since:
-        condition &= column >= literal_date(s.params.since)
-    if s.params.until:
-        condition &= column < literal_date(s.params.until)
-    return condition
-
-
 @metric(
     "new_contributors",
     "New contributors",
@@ -56,7 +47,7 @@ def _in_window(s: Sources, column: ir.TimestampValue) -> ir.BooleanValue:
 )
 def new_contributors(s: Sources) -> ir.Table:
     first = first_contributions(s)
-    first = first.filter(_in_window(s, first.first_at))
+    first = first.filter(s.in_window(first.first_at))
     return (
         first.group_by(period=s.period(first.first_at))
         .aggregate(newcomers=first.count())
@@ -76,7 +67,7 @@ def new_contributors(s: Sources) -> ir.Table:
 def retention(s: Sources) -> ir.Table:
     c = s.contributions_all_time
     first = first_contributions(s)
-    first = first.filter(_in_window(s, first.first_at))
+    first = first.filter(s.in_window(first.first_at))
     data_end = c.contributed_at.max().as_scalar()
     later = c.join(first, "person_id").filter(c.contributed_at.date() > first.first_at.date())
     gap = later.group_by("person_id").aggregate(next_at=later.contributed_at.min())

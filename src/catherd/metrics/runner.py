@@ -28,15 +28,21 @@ def sources(store: Store, params: Params) -> Sources:
     files = backend.table("commit_files")
     if not params.include_bots:
         contributions = contributions.filter(~contributions.is_bot)
+    github = {
+        name: backend.table(f"gh_{name}") for name in ("items", "comments", "reviews", "events")
+    }
     if params.repository is not None:
-        repo_id = store.scalar(
-            "SELECT repo_id FROM repositories WHERE name = ?", [params.repository]
+        found = store.rows(
+            "SELECT repo_id, location, kind FROM repositories WHERE name = ?", [params.repository]
         )
-        if repo_id is None:
+        if not found:
             raise InputError(f"--repo {params.repository!r}: no repository of that name")
+        repo_id, location = found[0]["repo_id"], found[0]["location"]
         members = backend.table("repo_commits").filter(lambda t: t.repo_id == repo_id)
         contributions = contributions.semi_join(members, "sha")
         commits = commits.semi_join(members, "sha")
+        slug = location.removeprefix("github:") if found[0]["kind"] == "github" else None
+        github = {name: t.filter(t.repo == slug) for name, t in github.items()}
     all_time = contributions
     if params.since:
         contributions = contributions.filter(
@@ -56,6 +62,7 @@ def sources(store: Store, params: Params) -> Sources:
         commit_files=files.semi_join(commits, "sha"),
         people=backend.table("people"),
         organisations=backend.table("organisations"),
+        **github,
     )
 
 
@@ -73,6 +80,8 @@ def _fill_periods(
     rows: list[dict[str, Any]], by: str, zero: tuple[str, ...]
 ) -> list[dict[str, Any]]:
     present = {row["period"]: row for row in rows}
+    if len(present) != len(rows):  # several rows a period (issues and PRs apart): as they are
+        return rows
     columns = list(rows[0])
     filled = []
     current, last = rows[0]["period"], rows[-1]["period"]

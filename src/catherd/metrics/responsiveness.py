@@ -1,0 +1,144 @@
+"""How fast the project answers: first response, first review, merge and close times, backlog.
+
+Read from the GitHub views (``gh_items``, ``gh_comments``, ``gh_reviews``, ``gh_events``).
+A *response* to an issue or pull request is the earliest comment, review comment, review or
+triage event (labeled, assigned, milestoned, closed) by someone other than its author who
+is not a bot (GitHub's ``type: Bot``). Durations are in hours. Definitions: docs/metrics.md.
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+from catherd.metrics.base import Sources, metric
+
+TRIAGE_EVENTS = ("labeled", "assigned", "milestoned", "closed")
+
+
+def _hours(start: ir.TimestampValue, end: ir.TimestampValue) -> ir.FloatingValue:
+    return (end.epoch_seconds() - start.epoch_seconds()) / 3600
+
+
+def _kind(items: ir.Table) -> ir.StringValue:
+    return ibis.ifelse(items.is_pr, "pull_request", "issue")
+
+
+def responses(s: Sources) -> ir.Table:
+    """Every response-like act: (repo, number, actor, at), bots left out."""
+    c = s.comments.filter(~s.comments.author_is_bot)
+    r = s.reviews.filter(~s.reviews.reviewer_is_bot & s.reviews.submitted_at.notnull())
+    e = s.events.filter(~s.events.actor_is_bot & s.events.event.isin(TRIAGE_EVENTS))
+    return ibis.union(
+        _act(c, c.author, c.created_at),
+        _act(r, r.reviewer, r.submitted_at),
+        _act(e, e.actor, e.created_at),
+    )
+
+
+def _act(table: ir.Table, actor: ir.StringValue, at: ir.TimestampValue) -> ir.Table:
+    # one nullable schema for the union, whichever view the rows come from
+    return table.select(
+        repo=table.repo.cast("string"), number=table.number.cast("int32"),
+        actor=actor.cast("string"), at=at.cast("timestamp('UTC')"),
+    )  # fmt: skip
+
+
+def _first_after(items: ir.Table, acts: ir.Table) -> ir.Table:
+    """Each item with the time of the first act by someone other than its author."""
+    joined = items.left_join(
+        acts, [items.repo == acts.repo, items.number == acts.number, items.author != acts.actor]
+    )
+    return joined.group_by([joined.repo, joined.number, joined.is_pr, joined.created_at]).aggregate(
+        first_at=joined.at.min()
+    )
+
+
+def _summary(table: ir.Table, s: Sources, start: str, end: str) -> ir.Table:
+    hours = _hours(table[start], table[end])
+    table = table.mutate(period=s.period(table[start]), kind=_kind(table), hours=hours)
+    return (
+        table.group_by(["period", "kind"])
+        .aggregate(
+            opened=table.count(),
+            answered=table.hours.count(),
+            median_hours=table.hours.median(),
+            mean_hours=table.hours.mean(),
+        )
+        .order_by(["period", "kind"])
+    )
+
+
+@metric(
+    "time_to_first_response", "Time to first response", "period",
+    "Per period of opening, issues and pull requests apart: how many were opened, how many "
+    "got a response (comment, review or triage event by someone else, not a bot), and the "
+    "median and mean hours until the first one.",
+    chaoss="Time to First Response",
+)  # fmt: skip
+def time_to_first_response(s: Sources) -> ir.Table:
+    items = s.items.filter(~s.items.author_is_bot & s.in_window(s.items.created_at))
+    return _summary(_first_after(items, responses(s)), s, "created_at", "first_at")
+
+
+@metric(
+    "time_to_first_review", "Time to first review", "period",
+    "Per period of opening: pull requests opened, reviewed (a review by someone else, not a "
+    "bot), and the median and mean hours until the first review.",
+    chaoss="Time to First Response (reviews)",
+)  # fmt: skip
+def time_to_first_review(s: Sources) -> ir.Table:
+    items = s.items.filter(s.items.is_pr & ~s.items.author_is_bot & s.in_window(s.items.created_at))
+    r = s.reviews.filter(~s.reviews.reviewer_is_bot & s.reviews.submitted_at.notnull())
+    acts = _act(r, r.reviewer, r.submitted_at)
+    return _summary(_first_after(items, acts), s, "created_at", "first_at")
+
+
+@metric(
+    "time_to_close", "Time to merge and to close", "period",
+    "Per period of closing: pull requests merged and issues closed, with the median and mean "
+    "hours from opening (pull requests closed without merge are not counted here).",
+    chaoss="Time to Close",
+)  # fmt: skip
+def time_to_close(s: Sources) -> ir.Table:
+    i = s.items
+    t = i.mutate(done_at=ibis.ifelse(i.is_pr, i.merged_at, i.closed_at))
+    t = t.filter(t.done_at.notnull() & s.in_window(t.done_at))
+    t = t.mutate(period=s.period(t.done_at), kind=_kind(t), hours=_hours(t.created_at, t.done_at))
+    return (
+        t.group_by(["period", "kind"])
+        .aggregate(finished=t.count(), median_hours=t.hours.median(), mean_hours=t.hours.mean())
+        .order_by(["period", "kind"])
+    )
+
+
+@metric(
+    "pr_acceptance", "Pull-request acceptance", "period",
+    "Per period of closing: pull requests closed, how many of them were merged, and the share.",
+    chaoss="Change Request Acceptance Ratio",
+    zero_fill=("closed", "merged"),
+)  # fmt: skip
+def pr_acceptance(s: Sources) -> ir.Table:
+    p = s.items.filter(s.items.is_pr & s.items.closed_at.notnull())
+    p = p.filter(s.in_window(p.closed_at))
+    result = p.group_by(period=s.period(p.closed_at)).aggregate(
+        closed=p.count(), merged=p.merged_at.count()
+    )
+    return result.mutate(acceptance=result.merged / result.closed).order_by("period")
+
+
+@metric(
+    "review_load", "Review load", "person",
+    "Per reviewer (not bots): reviews submitted in the window and distinct pull requests "
+    "reviewed, most first.",
+)  # fmt: skip
+def review_load(s: Sources) -> ir.Table:
+    r = s.reviews.filter(~s.reviews.reviewer_is_bot & s.reviews.reviewer.notnull())
+    r = r.filter(s.in_window(r.submitted_at))
+    return (
+        r.group_by("reviewer")
+        .aggregate(
+            reviews=r.count(), pull_requests=(r.repo + "#" + r.number.cast("string")).nunique()
+        )
+        .order_by([ibis.desc("reviews"), "reviewer"])
+    )

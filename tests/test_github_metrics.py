@@ -1,0 +1,60 @@
+"""Responsiveness metrics on real recorded GitHub traffic, against hand-checked values.
+
+The PyGithub recordings hold 16 real issues of PyGithub (March-May 2012) and 30 real issue
+events. Reading them by hand: issue #24 (by roskakori, opened 2012-04-30 20:01:20) was first
+answered when jacquev6 assigned it on 2012-05-01 21:58:55 (25 h 57 min 35 s); issue #27 (by
+bilderbuchi, opened 2012-05-18 10:52:29) when jacquev6 assigned it at 11:06:05 (13 min 36 s).
+Every other issue is jacquev6's own, and acts by an item's author are not responses.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from catherd.config import Config, RepositorySpec
+from catherd.metrics import Params
+from catherd.metrics.runner import run_metric
+from catherd.pipeline import sync
+from catherd.store.database import Store
+
+from .test_github_sync import pygithub_server
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    folder = tmp_path_factory.mktemp("github")
+    with pygithub_server() as server:
+        store = Store(folder / "s.duckdb")
+        config = Config(root=folder, db=store.path, github_api_url=server.url, github_token=None)
+        sync(store, config, [RepositorySpec("github:PyGithub/PyGithub")])
+    yield store
+    store.close()
+
+
+def test_time_to_first_response_hand_checked(store: Store) -> None:
+    rows = {r["period"]: r for r in run_metric(store, "time_to_first_response", Params(by="month"))}
+    assert rows[date(2012, 3, 1)]["opened"] == 12 and rows[date(2012, 3, 1)]["answered"] == 0
+    april, may = rows[date(2012, 4, 1)], rows[date(2012, 5, 1)]
+    assert (april["opened"], april["answered"]) == (1, 1)
+    assert april["median_hours"] == pytest.approx(25 + 57 / 60 + 35 / 3600)
+    assert (may["opened"], may["answered"]) == (3, 1)
+    assert may["median_hours"] == pytest.approx(13 / 60 + 36 / 3600)
+    assert all(r["kind"] == "issue" for r in rows.values())
+
+
+def test_window_and_repository_filters(store: Store) -> None:
+    rows = run_metric(store, "time_to_first_response",
+                      Params(since=date(2012, 5, 1), until=date(2012, 6, 1), by="year"))  # fmt: skip
+    assert [(r["opened"], r["answered"]) for r in rows] == [(3, 1)]
+    assert run_metric(store, "time_to_first_response", Params(repository="PyGithub/PyGithub"))
+    # no pull request was ever closed in these answers
+    assert run_metric(store, "pr_acceptance", Params()) == []
+
+
+def test_no_pull_requests_in_2012_answers(store: Store) -> None:
+    assert run_metric(store, "time_to_first_review", Params()) == []
+    assert run_metric(store, "review_load", Params()) == []
+    assert run_metric(store, "time_to_close", Params()) == []  # all 16 are still open here
