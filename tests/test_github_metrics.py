@@ -10,7 +10,6 @@ Every other issue is jacquev6's own, and acts by an item's author are not respon
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 
