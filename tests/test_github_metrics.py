@@ -45,8 +45,8 @@ def test_time_to_first_response_hand_checked(store: Store) -> None:
 
 
 def test_window_and_repository_filters(store: Store) -> None:
-    rows = run_metric(store, "time_to_first_response",
-                      Params(since=date(2012, 5, 1), until=date(2012, 6, 1), by="year"))  # fmt: skip
+    may = Params(since=date(2012, 5, 1), until=date(2012, 6, 1), by="year")
+    rows = run_metric(store, "time_to_first_response", may)
     assert [(r["opened"], r["answered"]) for r in rows] == [(3, 1)]
     assert run_metric(store, "time_to_first_response", Params(repository="PyGithub/PyGithub"))
     # no pull request was ever closed in these answers
