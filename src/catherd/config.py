@@ -43,6 +43,15 @@ organisations = "organisations.toml"
 # An extra mailmap applied on top of each repository's own .mailmap (optional).
 # mailmap = "mailmap"
 
+# The triage queue (`catherd triage`): days before an item needs a person, and the team
+# (GitHub logins) whose own items are not waiting for an answer.
+[triage]
+# response_days = 3
+# review_days = 3
+# reply_days = 2
+# stale_days = 60
+# team = ["login1", "login2"]
+
 # GitHub repositories are listed like git ones: location = "github:owner/name".
 [github]
 # api_url = "https://github.example.com/api/v3"   # GitHub Enterprise
@@ -92,6 +101,7 @@ class Config:
     source: Path | None = None  # the file these settings came from
     github_api_url: str = DEFAULT_API_URL
     github_token: str | None = field(default_factory=lambda: os.environ.get("GITHUB_TOKEN") or None)
+    triage: dict[str, Any] = field(default_factory=dict)  # the [triage] table, rules and team
 
     @property
     def cache_dir(self) -> Path:
@@ -137,6 +147,7 @@ def load_config(path: Path | None = None, db: Path | None = None) -> Config:
         config.organisations = root / str(identity["organisations"])
         if not config.organisations.is_file():
             raise InputError(f"{path}: organisations file {config.organisations} not found")
+    config.triage = _table(data, "triage", path)
     github = _table(data, "github", path)
     config.github_api_url = str(github.get("api_url", DEFAULT_API_URL))
     config.github_token = os.environ.get("GITHUB_TOKEN") or github.get("token") or None

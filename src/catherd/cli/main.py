@@ -16,6 +16,7 @@ from rich.table import Table
 
 from catherd.cli import people as people_commands
 from catherd.cli.common import ConfigOption, DbOption, JsonOption, emit_json, errors, guarded
+from catherd.cli.triage import triage as triage_command
 from catherd.config import (
     CONFIG_NAME,
     INIT_TEMPLATE,
@@ -35,6 +36,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(people_commands.app, name="people")
+app.command("triage")(triage_command)
 console = Console()
 ApiUrlOption = Annotated[
     str | None,

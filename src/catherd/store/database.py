@@ -14,6 +14,8 @@ import duckdb
 from catherd.errors import InputError
 from catherd.store.schema import MIGRATIONS, SCHEMA_VERSION
 
+Params = list[Any] | dict[str, Any] | None  # positional ? or named $name parameters
+
 
 class Store:
     """A connection to one store file; every write goes through ``transaction()``."""
@@ -81,12 +83,12 @@ class Store:
             self.con.execute("COMMIT")
 
     # -- small helpers --------------------------------------------------------------------
-    def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
+    def scalar(self, sql: str, params: Params = None) -> Any:
         # fetchall, not fetchone: DuckDB refuses new statements while a result is unfinished
         rows = self.con.execute(sql, params or []).fetchall()
         return rows[0][0] if rows else None
 
-    def rows(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    def rows(self, sql: str, params: Params = None) -> list[dict[str, Any]]:
         cursor = self.con.execute(sql, params or [])
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
