@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from catherd.cli import imports as import_commands
 from catherd.cli import people as people_commands
 from catherd.cli.common import ConfigOption, DbOption, JsonOption, emit_json, errors, guarded
 from catherd.cli.triage import triage as triage_command
@@ -36,6 +37,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(people_commands.app, name="people")
+app.add_typer(import_commands.app, name="import")
 app.command("triage")(triage_command)
 console = Console()
 ApiUrlOption = Annotated[

@@ -49,28 +49,39 @@ def upsert_raw(
     """
     if not items:
         return 0
+    # one row a key: a batch may hold several snapshots of one object; the newest wins
+    newest: dict[str, dict[str, Any]] = {}
+    for item in items:
+        seen = newest.get(str(item[key]))
+        if seen is None or _stamp(item) >= _stamp(seen):
+            newest[str(item[key])] = item
+    items = list(newest.values())
     now = datetime.now(UTC)
     table = pa.table({
         "repo": [repo] * len(items),
         "kind": [kind] * len(items),
         "key": [str(item[key]) for item in items],
-        "updated_at": [updated_at or _timestamp(item.get("updated_at") or item.get("submitted_at")
-                                                or item.get("created_at")) for item in items],
+        "updated_at": [updated_at or _timestamp(_stamp(item)) for item in items],
         "fetched_at": [now] * len(items),
         "payload": [json.dumps(item, ensure_ascii=False, sort_keys=True) for item in items],
     })  # fmt: skip
     store.con.register("raw_rows", table)
     try:
         changed = store.scalar(
-            "SELECT count(*) FROM raw_rows r LEFT JOIN github_raw g USING (repo, kind, key) "
-            "WHERE g.key IS NULL OR g.payload::VARCHAR <> r.payload"
+            "SELECT count(DISTINCT key) FROM raw_rows r "
+            "LEFT JOIN github_raw g USING (repo, kind, key) "
+            "WHERE g.key IS NULL OR (g.payload::VARCHAR <> r.payload AND (g.updated_at IS NULL "
+            "OR r.updated_at IS NULL OR r.updated_at >= g.updated_at))"
         )
         store.con.execute(
             "INSERT INTO github_raw SELECT repo, kind, key, updated_at, fetched_at, payload::JSON "
             "FROM raw_rows ON CONFLICT (repo, kind, key) DO UPDATE SET "
             "updated_at = excluded.updated_at, fetched_at = excluded.fetched_at, "
             "payload = excluded.payload "
-            "WHERE github_raw.payload::VARCHAR <> excluded.payload::VARCHAR"
+            "WHERE github_raw.payload::VARCHAR <> excluded.payload::VARCHAR "
+            # an older snapshot (a replayed archive, a late page) never replaces a newer one
+            "AND (github_raw.updated_at IS NULL OR excluded.updated_at IS NULL "
+            "OR excluded.updated_at >= github_raw.updated_at)"
         )
     finally:
         store.con.unregister("raw_rows")
@@ -181,6 +192,10 @@ def _sync_pulls(store: Store, source: GitHubRepository, repo_id: int,
             result.fetched["pull"] = result.fetched.get("pull", 0) + 1
             result.fetched["review"] = result.fetched.get("review", 0) + len(reviews)
             save()
+
+
+def _stamp(item: dict[str, Any]) -> str:
+    return str(item.get("updated_at") or item.get("submitted_at") or item.get("created_at") or "")
 
 
 def _timestamp(value: str | None) -> datetime | None:

@@ -113,6 +113,9 @@ MIGRATIONS: dict[int, list[str]] = {
             PRIMARY KEY (repo, kind, key)
         )""",
         # Views read the raw payloads, so they always agree with what was fetched.
+        # Items are issues and pull requests as the issues API gives them, with the pull
+        # request's details joined; pull requests known only from their own payload (GH
+        # Archive's PullRequestEvent) come from those.
         """CREATE VIEW gh_items AS
         SELECT i.repo,
                (i.payload->>'$.number')::INTEGER AS number,
@@ -132,11 +135,27 @@ MIGRATIONS: dict[int, list[str]] = {
                p.payload->>'$.merge_commit_sha' AS merge_commit_sha,
                CAST(json_extract_string(i.payload, '$.labels[*].name') AS VARCHAR[]) AS labels,
                i.payload->>'$.milestone.title' AS milestone,
-               (i.payload->>'$.comments')::INTEGER AS comment_count
+               i.payload->>'$.html_url' AS url
         FROM github_raw i
         LEFT JOIN github_raw p ON p.repo = i.repo AND p.kind = 'pull'
                               AND p.key = i.payload->>'$.number'
-        WHERE i.kind = 'issue'""",
+        WHERE i.kind = 'issue'
+        UNION ALL
+        SELECT p.repo, (p.payload->>'$.number')::INTEGER, TRUE,
+               p.payload->>'$.title', p.payload->>'$.state', p.payload->>'$.user.login',
+               (p.payload->>'$.user.id')::BIGINT,
+               coalesce((p.payload->>'$.user.type') = 'Bot', FALSE),
+               p.payload->>'$.author_association',
+               (p.payload->>'$.created_at')::TIMESTAMPTZ, (p.payload->>'$.updated_at')::TIMESTAMPTZ,
+               (p.payload->>'$.closed_at')::TIMESTAMPTZ, (p.payload->>'$.merged_at')::TIMESTAMPTZ,
+               p.payload->>'$.merge_commit_sha',
+               CAST(json_extract_string(p.payload, '$.labels[*].name') AS VARCHAR[]),
+               p.payload->>'$.milestone.title', p.payload->>'$.html_url'
+        FROM github_raw p
+        WHERE p.kind = 'pull' AND (p.payload->>'$.created_at') IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM github_raw i
+                          WHERE i.repo = p.repo AND i.kind = 'issue'
+                            AND i.payload->>'$.number' = p.key)""",
         r"""CREATE VIEW gh_comments AS
         SELECT repo, 'issue_comment' AS kind,
                regexp_extract(payload->>'$.issue_url', '/(\d+)$', 1)::INTEGER AS number,

@@ -67,11 +67,8 @@ firsts AS (
     SELECT repo, author, min(created_at) AS first_created FROM gh_items GROUP BY ALL
 ),
 open_items AS (
-    SELECT i.*, raw.payload->>'$.html_url' AS url
-    FROM gh_items i
-    JOIN github_raw raw ON raw.repo = i.repo AND raw.kind = 'issue'
-                       AND (raw.payload->>'$.number')::INTEGER = i.number
-    WHERE i.state = 'open' AND NOT i.author_is_bot AND i.created_at <= $as_of
+    SELECT * FROM gh_items
+    WHERE state = 'open' AND NOT author_is_bot AND created_at <= $as_of
 ),
 agg AS (
     SELECT o.repo, o.number,
