@@ -20,7 +20,7 @@ from .conftest import table_digest
 from .replay import ReplayServer
 from .test_github_client import FakeClock, recording
 
-LISTING = re.compile(r"/(issues|pulls)/comments$|/reviews$|/issues/events$|/issues$")
+LISTING = re.compile(r"/(issues|pulls)/comments$|/reviews$|/files$|/issues/events$|/issues$")
 
 
 def empty_listings(path: str) -> tuple[int, bytes] | None:

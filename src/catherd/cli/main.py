@@ -16,6 +16,7 @@ from rich.table import Table
 
 from catherd.cli import imports as import_commands
 from catherd.cli import people as people_commands
+from catherd.cli import review as review_commands
 from catherd.cli.common import ConfigOption, DbOption, JsonOption, emit_json, errors, guarded
 from catherd.cli.triage import triage as triage_command
 from catherd.config import (
@@ -39,6 +40,8 @@ app = typer.Typer(
 app.add_typer(people_commands.app, name="people")
 app.add_typer(import_commands.app, name="import")
 app.command("triage")(triage_command)
+app.command("reviewers")(review_commands.reviewers)
+app.command("workload")(review_commands.workload)
 console = Console()
 ApiUrlOption = Annotated[
     str | None,

@@ -40,30 +40,31 @@ class GitHubSyncResult:
 
 def upsert_raw(
     store: Store, repo: str, kind: str, items: list[dict[str, Any]], key: str = "id",
-    updated_at: datetime | None = None,
+    updated_at: datetime | None = None, keys: list[str] | None = None,
 ) -> int:  # fmt: skip
     """Insert or update payloads by (repo, kind, key); return how many rows changed.
 
     ``updated_at`` overrides the time read from the payloads (pull-request details are
-    dated by their issue's update, which is what decides whether they are stale).
+    dated by their issue's update, which is what decides whether they are stale); ``keys``
+    gives the keys outright where no single field is one (a pull request's files).
     """
     if not items:
         return 0
     # one row a key: a batch may hold several snapshots of one object; the newest wins
     newest: dict[str, dict[str, Any]] = {}
-    for item in items:
-        seen = newest.get(str(item[key]))
+    for item_key, item in zip(keys or [str(i[key]) for i in items], items, strict=True):
+        seen = newest.get(item_key)
         if seen is None or _stamp(item) >= _stamp(seen):
-            newest[str(item[key])] = item
-    items = list(newest.values())
+            newest[item_key] = item
     now = datetime.now(UTC)
     table = pa.table({
-        "repo": [repo] * len(items),
-        "kind": [kind] * len(items),
-        "key": [str(item[key]) for item in items],
-        "updated_at": [updated_at or _timestamp(_stamp(item)) for item in items],
-        "fetched_at": [now] * len(items),
-        "payload": [json.dumps(item, ensure_ascii=False, sort_keys=True) for item in items],
+        "repo": [repo] * len(newest),
+        "kind": [kind] * len(newest),
+        "key": list(newest),
+        "updated_at": [updated_at or _timestamp(_stamp(item)) for item in newest.values()],
+        "fetched_at": [now] * len(newest),
+        "payload": [json.dumps(item, ensure_ascii=False, sort_keys=True)
+                    for item in newest.values()],
     })  # fmt: skip
     store.con.register("raw_rows", table)
     try:
@@ -186,7 +187,12 @@ def _sync_pulls(store: Store, source: GitHubRepository, repo_id: int,
     for number, updated_at in stale:
         pull = source.pull(number)
         reviews = source.reviews(number)
+        files = source.files(number)
         with store.transaction():
+            result.changed += upsert_raw(
+                store, source.slug, "pull_file", files, "filename", updated_at,
+                keys=[f"{number}:{f.get('filename')}" for f in files],
+            )  # fmt: skip
             result.changed += upsert_raw(store, source.slug, "pull", [pull], "number", updated_at)
             result.changed += upsert_raw(store, source.slug, "review", reviews)
             result.fetched["pull"] = result.fetched.get("pull", 0) + 1

@@ -79,6 +79,13 @@ class GitHubRepository:
     def pull(self, number: int) -> dict[str, Any]:
         return dict(self.client.get(f"{self.base}/pulls/{number}").data)
 
+    def files(self, number: int) -> list[dict[str, Any]]:
+        """The files a pull request changes (GitHub lists at most 3,000)."""
+        url = f"{self.base}/pulls/{number}/files"
+        return [
+            f for page, _ in self.client.paginate(url, {"per_page": PER_PAGE}) for f in page.data
+        ]
+
     def reviews(self, number: int) -> list[dict[str, Any]]:
         url = f"{self.base}/pulls/{number}/reviews"
         return [

@@ -1,0 +1,92 @@
+"""``catherd reviewers`` and ``catherd workload``: spread the review load, explain the picks."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from catherd.cli.common import ConfigOption, DbOption, JsonOption, emit_json, guarded
+from catherd.cli.triage import parse_moment
+from catherd.config import load_config
+from catherd.metrics import Params
+from catherd.metrics.runner import run_metric
+from catherd.store.database import Store
+from catherd.triage.reviewers import gini, suggest_reviewers
+
+console = Console()
+
+
+@guarded
+def reviewers(
+    number: Annotated[int, typer.Argument(help="Pull-request number.")],
+    repo: Annotated[
+        str | None, typer.Option("--repo", help="Repository name in the store.")
+    ] = None,
+    files: Annotated[
+        list[str] | None, typer.Option("--files", help="Files the PR changes (repeatable).")
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Judge as at (default: the PR's opening).")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="How many people to suggest.")] = 5,
+    db: DbOption = None,
+    config_file: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Rank people to review a pull request, and say why for each."""
+    config = load_config(config_file, db)
+    moment = parse_moment(as_of) if as_of else None
+    with Store(config.db, read_only=True) as store:
+        found = suggest_reviewers(store, number, repo, files, moment, limit=limit)
+    if as_json:
+        emit_json({
+            "pull_request": number, "files": found.files, "as_of": found.as_of,
+            "candidates": [{**{k: v for k, v in asdict(c).items() if k != "files"},
+                            "files": sorted(c.files), "score": c.score,
+                            "why": c.explain(len(found.files))} for c in found.candidates],
+        })  # fmt: skip
+        return
+    table = Table(
+        title=f"Reviewers for #{number} ({len(found.files)} files, as of {found.as_of:%Y-%m-%d})"
+    )
+    for column in ("rank", "who", "score", "why"):
+        table.add_column(column)
+    for rank, c in enumerate(found.candidates, start=1):
+        table.add_row(str(rank), c.who, f"{c.score:.2f}", c.explain(len(found.files)))
+    console.print(
+        table if found.candidates else "Nobody active has worked on these files recently."
+    )
+
+
+@guarded
+def workload(
+    since: Annotated[str | None, typer.Option(help="First day included (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option(help="First day excluded (YYYY-MM-DD).")] = None,
+    db: DbOption = None,
+    config_file: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """How the review load is spread over the team, with its Gini coefficient."""
+    config = load_config(config_file, db)
+    params = Params(
+        since=parse_moment(since).date() if since else None,
+        until=parse_moment(until).date() if until else None,
+    )
+    with Store(config.db, read_only=True) as store:
+        rows = run_metric(store, "review_load", params)
+    spread = gini([r["reviews"] for r in rows])
+    if as_json:
+        emit_json({"gini": spread, "reviewers": rows})
+        return
+    table = Table(
+        title=f"Review load: {len(rows)} reviewers, Gini {spread:.2f} (0 = even, 1 = one does all)"
+    )
+    for column in ("reviewer", "reviews", "pull requests"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row["reviewer"], str(row["reviews"]), str(row["pull_requests"]))
+    console.print(table)
