@@ -57,3 +57,19 @@ def test_no_pull_requests_in_2012_answers(store: Store) -> None:
     assert run_metric(store, "time_to_first_review", Params()) == []
     assert run_metric(store, "review_load", Params()) == []
     assert run_metric(store, "time_to_close", Params()) == []  # all 16 are still open here
+
+
+def test_backlog_hand_checked(store: Store) -> None:
+    # every recorded issue is still open: 12 opened in March, 1 in April, 3 in May
+    rows = {r["period"]: r["open"] for r in run_metric(store, "backlog", Params(by="month"))}
+    assert rows == {date(2012, 3, 1): 12, date(2012, 4, 1): 13, date(2012, 5, 1): 16}
+
+
+def test_newcomer_response_hand_checked(store: Store) -> None:
+    # first items of their authors: #2 (jacquev6, never answered by another), #24 (roskakori,
+    # answered after 26 h), #27 (bilderbuchi, after 14 min)
+    rows = {r["period"]: r for r in run_metric(store, "newcomer_response", Params(by="month"))}
+    march, april, may = rows[date(2012, 3, 1)], rows[date(2012, 4, 1)], rows[date(2012, 5, 1)]
+    assert (march["newcomers"], march["within_2_days"]) == (1, 0)
+    assert (april["newcomers"], april["within_2_days"], april["share_7_days"]) == (1, 1, 1.0)
+    assert (may["newcomers"], may["within_2_days"]) == (1, 1)

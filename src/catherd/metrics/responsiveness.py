@@ -142,3 +142,63 @@ def review_load(s: Sources) -> ir.Table:
         )
         .order_by([ibis.desc("reviews"), "reviewer"])
     )
+
+
+_STEP_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+
+
+@metric(
+    "backlog", "Open backlog", "period",
+    "At the end of each period: issues and pull requests opened before it and not closed "
+    "by then.",
+    chaoss="Issues Active / Change Requests (backlog)",
+)  # fmt: skip
+def backlog(s: Sources) -> ir.Table:
+    i = s.items
+    step = ibis.interval(months=_STEP_MONTHS.get(s.params.by, 1))
+    starts = ibis.union(
+        i.select(start=s.period(i.created_at)),
+        i.filter(i.closed_at.notnull()).select(start=s.period(i.closed_at)),
+        distinct=True,
+    )
+    ends = starts.mutate(end=(starts.start + step).cast("timestamp('UTC')"))
+    ends = ends.filter(s.in_window(ends.start.cast("timestamp('UTC')")))
+    joined = ends.cross_join(i)
+    still_open = joined.filter(
+        (joined.created_at < joined.end)
+        & (joined.closed_at.isnull() | (joined.closed_at >= joined.end))
+    )
+    return (
+        still_open.group_by(period=still_open.start, kind=_kind(still_open))
+        .aggregate(open=still_open.count())
+        .order_by(["period", "kind"])
+    )
+
+
+@metric(
+    "newcomer_response", "Newcomers answered in time", "period",
+    "Per period of opening: items (issues and pull requests) that are their author's first in "
+    "the repository, and the share of them that got a response within 2 and within 7 days.",
+    chaoss="Time to First Response (newcomers)",
+)  # fmt: skip
+def newcomer_response(s: Sources) -> ir.Table:
+    i = s.items.filter(~s.items.author_is_bot)
+    firsts = i.group_by(["repo", "author"]).aggregate(first_created=i.created_at.min())
+    first_items = (
+        i.join(firsts, ["repo", "author"])
+        .filter(lambda t: t.created_at == t.first_created)
+        .drop("first_created")
+    )
+    first_items = first_items.filter(s.in_window(first_items.created_at))
+    answered = _first_after(first_items, responses(s))
+    hours = _hours(answered.created_at, answered.first_at)
+    t = answered.mutate(period=s.period(answered.created_at), kind=_kind(answered), hours=hours)
+    result = t.group_by(["period", "kind"]).aggregate(
+        newcomers=t.count(),
+        within_2_days=(t.hours <= 48).fill_null(False).sum(),
+        within_7_days=(t.hours <= 168).fill_null(False).sum(),
+    )
+    return result.mutate(
+        share_2_days=result.within_2_days / result.newcomers,
+        share_7_days=result.within_7_days / result.newcomers,
+    ).order_by(["period", "kind"])
