@@ -261,3 +261,38 @@ def test_real_mailmap_groups_are_one_person(
         assert store.scalar("SELECT count(*) FROM people") <= len(groups) + store.scalar(
             "SELECT count(DISTINCT lower(email)) FROM commit_coauthors"
         )
+
+
+def test_github_logins_link_people_and_mark_bots(
+    synthetic: tuple[Store, Path], tmp_path: Path
+) -> None:
+    """Synthetic GitHub answers (labelled): a pull request by login jdoe, squash-merged as
+    Jane's 2020-02 commit, and a comment by an account GitHub types as a bot (which must
+    link nobody: it has no commit)."""
+    from catherd.config import Config
+    from catherd.pipeline import refresh_identities
+    from catherd.store.github_loader import upsert_raw
+
+    store, _ = synthetic
+    squash = store.scalar("SELECT sha FROM commits WHERE author_email = 'JANE@corp.example'")
+    user = {"login": "jdoe", "id": 123, "type": "User"}
+    issue = {"id": 1, "number": 7, "user": user, "created_at": "2020-02-01T00:00:00Z",
+             "updated_at": "2020-02-10T10:00:00Z", "state": "closed",
+             "pull_request": {"html_url": "https://github.com/o/r/pull/7"}}  # fmt: skip
+    pull = {"number": 7, "merged_at": "2020-02-10T10:00:00Z", "merge_commit_sha": squash,
+            "updated_at": "2020-02-10T10:00:00Z"}  # fmt: skip
+    bot_comment = {"id": 9, "user": {"login": "ci-helper", "type": "Bot"},
+                   "issue_url": "https://api.github.com/repos/o/r/issues/7",
+                   "created_at": "2020-02-02T00:00:00Z"}  # fmt: skip
+    with store.transaction():
+        upsert_raw(store, "o/r", "issue", [issue])
+        upsert_raw(store, "o/r", "pull", [pull], key="number")
+        upsert_raw(store, "o/r", "issue_comment", [bot_comment])
+    refresh_identities(store, Config(root=tmp_path, db=store.path), force=True)
+    jane = _person_of(store, "jane@corp.example", "Jane Doe")
+    assert _person_of(store, "jdoe@users.noreply.github.com") == jane  # linked by the squash
+    rules = dict(store.con.execute(
+        "SELECT name, merged_by FROM identities WHERE email_key = 'jane@corp.example'").fetchall())  # fmt: skip
+    assert "github-pr" in rules["jane doe"]
+    assert store.scalar("SELECT login FROM identities WHERE name = 'jane doe'") == "jdoe"
+    assert store.scalar("SELECT count(*) FROM identities WHERE login = 'ci-helper'") == 0

@@ -6,6 +6,8 @@ Identities join into one *person* only through safe evidence:
 - ``email``: the same address (in any case), unless it is a placeholder like ``root@localhost``;
 - ``mailmap``: git's mailmap maps the identity to a canonical name and address;
 - ``github-noreply``: a ``12345+login@users.noreply.github.com`` address names the login;
+- ``github-pr``: a pull request merged as a single commit is authored, by GitHub, with an
+  address of the pull request's author: that identity has the author's login;
 - ``override``: a ``[[merge]]`` decision in the overrides file.
 
 A ``[[split]]`` decision keeps an identity out of every automatic rule. Weaker evidence (same
@@ -67,6 +69,20 @@ WHERE contributed_at IS NOT NULL
 QUALIFY row_number() OVER (PARTITION BY sha, person_id ORDER BY role = 'author' DESC) = 1
 """
 
+_SQUASHED_PRS = """
+SELECT DISTINCT coalesce(c.author_name, ''), lower(trim(coalesce(c.author_email, ''))),
+       lower(i.author)
+FROM gh_items i JOIN commits c ON c.sha = i.merge_commit_sha
+WHERE i.is_pr AND i.merged_at IS NOT NULL AND len(c.parents) = 1 AND NOT i.author_is_bot
+"""
+
+# Accounts GitHub itself marks as bots, wherever they appear.
+_BOT_LOGINS = """
+SELECT DISTINCT lower(author) FROM gh_items WHERE author_is_bot
+UNION SELECT DISTINCT lower(author) FROM gh_comments WHERE author_is_bot
+UNION SELECT DISTINCT lower(reviewer) FROM gh_reviews WHERE reviewer_is_bot
+"""
+
 _APPLY_AFFILIATIONS = """
 UPDATE contributions SET org_id = a.org_id
 FROM affiliations a
@@ -123,11 +139,24 @@ def resolve_identities(
     result = ResolveResult(identities=len(identities))
     by_email: dict[str, list[_Identity]] = defaultdict(list)
     by_login: dict[str, list[_Identity]] = defaultdict(list)
+    by_key = {identity.key: identity for identity in identities}
+    logins: dict[int, tuple[str, str]] = {}  # identity -> (GitHub login, rule)
     for identity in identities:
         by_email[identity.key[1]].append(identity)
         login = noreply_login(identity.key[1])
         if login:
-            by_login[login].append(identity)
+            logins[id(identity)] = (login, "github-noreply")
+    # GitHub's own attribution: a pull request merged as one commit (squash or rebase of a
+    # single commit) is authored by the pull request's author, with an address GitHub
+    # verified for that account.
+    for name, email_key, login in con.execute(_SQUASHED_PRS).fetchall():
+        squashed = by_key.get((name, email_key))
+        if squashed is not None and id(squashed) not in logins:
+            logins[id(squashed)] = (login, "github-pr")
+    for identity in identities:
+        if id(identity) in logins:
+            by_login[logins[id(identity)][0]].append(identity)
+    bot_logins = {row[0] for row in con.execute(_BOT_LOGINS).fetchall()}
 
     def matching(ref: IdentityRef) -> list[_Identity]:
         if ref.login:
@@ -155,9 +184,9 @@ def resolve_identities(
         mapped = identity.mapped_email
         if mapped and (identity.mapped_name, mapped) != identity.key and not is_placeholder(mapped):
             link(identity, ("email", mapped), "mailmap")
-        login = noreply_login(email)
-        if login:
-            link(identity, ("login", login), "github-noreply")
+        if id(identity) in logins:
+            login, rule = logins[id(identity)]
+            link(identity, ("login", login), rule)
     for number, refs in enumerate(overrides.merges):
         for ref in refs:
             members = matching(ref)
@@ -207,7 +236,10 @@ def resolve_identities(
             ),
             None,
         )
-        group_is_bot = any(is_bot(i.key[0], i.key[1]) for i in group)
+        group_is_bot = any(
+            is_bot(i.key[0], i.key[1]) or logins.get(id(i), ("", ""))[0] in bot_logins
+            for i in group
+        )
         people_rows["person_id"].append(person_id)
         people_rows["display_name"].append(name_override or _display_name(group))
         people_rows["primary_email"].append(_primary_email(group))
@@ -230,7 +262,7 @@ def resolve_identities(
             identity_rows["name"].append(identity.key[0])
             identity_rows["email"].append(identity.email)
             identity_rows["email_key"].append(identity.key[1])
-            identity_rows["login"].append(noreply_login(identity.key[1]))
+            identity_rows["login"].append(logins.get(id(identity), (None, None))[0])
             identity_rows["org_id"].append(org_id)
             identity_rows["person_id"].append(person_id)
             identity_rows["merged_by"].append(",".join(rules))
