@@ -291,8 +291,8 @@ def test_github_logins_link_people_and_mark_bots(
     refresh_identities(store, Config(root=tmp_path, db=store.path), force=True)
     jane = _person_of(store, "jane@corp.example", "Jane Doe")
     assert _person_of(store, "jdoe@users.noreply.github.com") == jane  # linked by the squash
-    rules = dict(store.con.execute(
-        "SELECT name, merged_by FROM identities WHERE email_key = 'jane@corp.example'").fetchall())  # fmt: skip
+    sql = "SELECT name, merged_by FROM identities WHERE email_key = 'jane@corp.example'"
+    rules = dict(store.con.execute(sql).fetchall())
     assert "github-pr" in rules["jane doe"]
     assert store.scalar("SELECT login FROM identities WHERE name = 'jane doe'") == "jdoe"
     assert store.scalar("SELECT count(*) FROM identities WHERE login = 'ci-helper'") == 0
