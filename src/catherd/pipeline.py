@@ -22,7 +22,7 @@ from catherd.identity.organisations import OrganisationMap
 from catherd.identity.overrides import Overrides
 from catherd.identity.resolve import ResolveResult, resolve_identities
 from catherd.sources.git.repository import default_name, open_repository
-from catherd.sources.github.client import GitHubClient
+from catherd.sources.github.client import Clock, GitHubClient
 from catherd.sources.github.repository import GitHubRepository, is_github, parse_slug
 from catherd.store.database import Store
 from catherd.store.git_loader import GitSyncResult, Progress, sync_git_repository
@@ -46,6 +46,7 @@ def sync(
     progress: ProgressFactory | None = None,
     stop_on_error: bool = True,
     skip_missing_objects: bool = False,
+    github_clock: Clock | None = None,
 ) -> SyncReport:
     """Ingest ``specs`` (checked first), then bring identity tables up to date."""
     # Load the decision files first: a typo in them must fail before anything is written.
@@ -78,7 +79,7 @@ def sync(
                 raise
             report.failures.append((spec.location, str(exc)))
     if slugs:
-        _sync_github(store, config, slugs, report, progress, stop_on_error)
+        _sync_github(store, config, slugs, report, progress, stop_on_error, github_clock)
     report.identities = refresh_identities(store, config, overrides, organisations)
     return report
 
@@ -90,9 +91,12 @@ def _sync_github(
     report: SyncReport,
     progress: ProgressFactory | None,
     stop_on_error: bool,
+    clock: Clock | None,
 ) -> None:
     """Each GitHub repository on its own: a permanent error on one does not stop the rest."""
-    client = GitHubClient(api_url=config.github_api_url, token=config.github_token)
+    client = GitHubClient(
+        api_url=config.github_api_url, token=config.github_token, clock=clock or Clock()
+    )
     try:
         for spec, slug in slugs:
             try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -30,6 +31,7 @@ from catherd.errors import InputError
 from catherd.metrics import REGISTRY, Params
 from catherd.metrics.runner import period_label, run_metric
 from catherd.pipeline import SyncReport, known_repositories, sync
+from catherd.sources.github.client import Clock
 from catherd.store.database import Store
 
 app = typer.Typer(
@@ -43,6 +45,21 @@ app.command("triage")(triage_command)
 app.command("reviewers")(review_commands.reviewers)
 app.command("workload")(review_commands.workload)
 console = Console()
+
+
+def countdown(seconds: float) -> None:
+    """Sleep through a rate-limit wait, showing the time left."""
+    columns = (TextColumn("[yellow]rate limit:[/] waiting"), BarColumn(),
+               TextColumn("{task.fields[left]} s left"))  # fmt: skip
+    with Progress(*columns, console=errors, transient=True) as bar:
+        task = bar.add_task("wait", total=seconds, left=int(seconds))
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            bar.update(task, completed=seconds - left, left=int(left))
+            time.sleep(min(1.0, left))
+
+
+COUNTDOWN = Clock(sleep=countdown)
 ApiUrlOption = Annotated[
     str | None,
     typer.Option("--api-url", help="GitHub API root (GitHub Enterprise: https://HOST/api/v3)."),
@@ -161,7 +178,7 @@ def analyze(
     specs = [RepositorySpec(loc, name, all_branches) for loc in locations]
     with Store(config.db) as store:
         with sync_progress() as progress:
-            report = sync(store, config, specs, progress, True, skip_missing_objects)
+            report = sync(store, config, specs, progress, True, skip_missing_objects, COUNTDOWN)
         print_sync_report(report)
         _print_summary(store)
 
@@ -185,7 +202,7 @@ def sync_command(
             )
             raise typer.Exit(2)
         with sync_progress() as progress:
-            report = sync(store, config, specs, progress, False, skip_missing_objects)
+            report = sync(store, config, specs, progress, False, skip_missing_objects, COUNTDOWN)
         print_sync_report(report)
         if report.failures:
             raise typer.Exit(3)
