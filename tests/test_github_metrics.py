@@ -10,6 +10,7 @@ Every other issue is jacquev6's own, and acts by an item's author are not respon
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -73,3 +74,37 @@ def test_newcomer_response_hand_checked(store: Store) -> None:
     assert (march["newcomers"], march["within_2_days"]) == (1, 0)
     assert (april["newcomers"], april["within_2_days"], april["share_7_days"]) == (1, 1, 1.0)
     assert (may["newcomers"], may["within_2_days"]) == (1, 1)
+
+
+def test_label_flow_synthetic(tmp_path: Path) -> None:
+    """Synthetic events (recordings hold a single labeled event and no unlabeled one):
+    #1 spends 2 h in "needs triage" and is labelled again later and still is; #2 spends
+    10 h until it is closed."""
+    from catherd.store.github_loader import upsert_raw
+
+    def event(n: int, number: int, kind: str, at: str, label: str) -> dict:
+        return {"id": n, "event": kind, "created_at": at, "label": {"name": label},
+                "actor": {"login": "triager", "type": "User"}, "issue": {"number": number}}  # fmt: skip
+
+    def issue(number: int, closed: str | None) -> dict:
+        return {"id": 100 + number, "number": number, "user": {"login": "someone"},
+                "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-05T00:00:00Z",
+                "closed_at": closed, "state": "closed" if closed else "open"}  # fmt: skip
+
+    with Store(tmp_path / "s.duckdb") as store:
+        with store.transaction():
+            upsert_raw(store, "o/r", "issue", [issue(1, None), issue(2, "2024-01-02T10:00:00Z")])
+            upsert_raw(store, "o/r", "event", [
+                event(1, 1, "labeled", "2024-01-01T00:00:00Z", "needs triage"),
+                event(2, 1, "unlabeled", "2024-01-01T02:00:00Z", "needs triage"),
+                event(3, 1, "labeled", "2024-01-03T00:00:00Z", "needs triage"),
+                event(4, 2, "labeled", "2024-01-02T00:00:00Z", "needs triage"),
+            ])  # fmt: skip
+        (row,) = run_metric(store, "label_flow", Params(by="month"))
+    assert (row["label"], row["added"], row["ended"], row["still_labelled"]) == (
+        "needs triage",
+        3,
+        2,
+        1,
+    )
+    assert row["median_hours"] == pytest.approx(6.0) and row["mean_hours"] == pytest.approx(6.0)

@@ -202,3 +202,42 @@ def newcomer_response(s: Sources) -> ir.Table:
         share_2_days=result.within_2_days / result.newcomers,
         share_7_days=result.within_7_days / result.newcomers,
     ).order_by(["period", "kind"])
+
+
+@metric(
+    "label_flow", "Label flow", "period",
+    "Per period and label: times the label was added, how many of those spells ended "
+    "(label removed or item closed), and the median and mean hours a spell lasted. Spells "
+    "still running are counted apart (still_labelled). Use it for 'needs triage' labels.",
+)  # fmt: skip
+def label_flow(s: Sources) -> ir.Table:
+    e = s.events.filter(s.events.label.notnull())
+    added = e.filter(e.event == "labeled").select("repo", "number", "label", added_at=e.created_at)
+    added = added.filter(s.in_window(added.added_at))
+    removed = e.filter(e.event == "unlabeled").select(
+        "repo", "number", label_r="label", removed_at=e.created_at
+    )
+    spells = added.left_join(
+        removed,
+        [added.repo == removed.repo, added.number == removed.number,
+         added.label == removed.label_r, removed.removed_at >= added.added_at],
+    )  # fmt: skip
+    spells = spells.group_by(["repo", "number", "label", "added_at"]).aggregate(
+        removed_at=spells.removed_at.min()
+    )
+    items = s.items.select("repo", "number", "closed_at")
+    joined = spells.left_join(items, ["repo", "number"])
+    closed = ibis.ifelse(joined.closed_at >= joined.added_at, joined.closed_at, ibis.null())
+    end = ibis.coalesce(joined.removed_at, closed)
+    t = joined.mutate(period=s.period(joined.added_at), hours=_hours(joined.added_at, end))
+    return (
+        t.group_by(["period", "label"])
+        .aggregate(
+            added=t.count(),
+            ended=t.hours.count(),
+            still_labelled=t.hours.isnull().sum(),
+            median_hours=t.hours.median(),
+            mean_hours=t.hours.mean(),
+        )
+        .order_by(["period", "label"])
+    )
