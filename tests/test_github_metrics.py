@@ -83,8 +83,9 @@ def test_label_flow_synthetic(tmp_path: Path) -> None:
     from catherd.store.github_loader import upsert_raw
 
     def event(n: int, number: int, kind: str, at: str, label: str) -> dict:
+        actor = {"login": "triager", "type": "User"}
         return {"id": n, "event": kind, "created_at": at, "label": {"name": label},
-                "actor": {"login": "triager", "type": "User"}, "issue": {"number": number}}  # fmt: skip
+                "actor": actor, "issue": {"number": number}}  # fmt: skip
 
     def issue(number: int, closed: str | None) -> dict:
         return {"id": 100 + number, "number": number, "user": {"login": "someone"},
