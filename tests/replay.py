@@ -61,6 +61,7 @@ class ReplayServer:
     exchanges: list[Exchange]
     script: dict[str, list[tuple[int, dict[str, str], bytes]]] = field(default_factory=dict)
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    bodies: list[bytes] = field(default_factory=list)  # request bodies, in request order
     # Synthetic answers for paths no recording has, e.g. an empty listing: (status, body).
     fallback: Callable[[str], tuple[int, bytes] | None] | None = None
 
@@ -96,6 +97,8 @@ class ReplayServer:
     def answer(self, handler: BaseHTTPRequestHandler) -> None:
         headers = {k.lower(): v for k, v in handler.headers.items()}
         self.requests.append((handler.command, handler.path, headers))
+        length = int(headers.get("content-length") or 0)
+        self.bodies.append(handler.rfile.read(length) if length else b"")
         path = urlsplit(handler.path).path.rstrip("/")
         page_key = f"{path}?page={route(handler.command, handler.path)[2]}"
         scripted = self.script.get(page_key) or self.script.get(path)

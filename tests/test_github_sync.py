@@ -69,8 +69,10 @@ def test_rows_loaded_equal_records_served_and_resync_changes_nothing(tmp_path: P
         assert second.changed == third.changed == 0
         assert third.not_modified > 0  # asked again with ETags: 304s, no rate limit spent
         assert table_digest(store) == before
-        raw = store.scalar("SELECT payload FROM github_raw WHERE kind = 'issue' AND key = ?",
-                           [str(json.loads(server.exchanges[1].body)[0]["id"])])  # fmt: skip
+        raw = store.scalar(
+            "SELECT payload FROM github_raw WHERE kind = 'issue' AND key = ?",
+            [str(json.loads(server.exchanges[1].body)[0]["id"])],
+        )
         as_served = server.exchanges[1].body.replace(b"https://api.github.com", server.url.encode())
         assert json.loads(raw) == json.loads(as_served)[0]  # stored exactly as received
 
@@ -113,9 +115,15 @@ def test_interrupted_listing_resumes_at_its_page_without_duplicates(tmp_path: Pa
 
 def test_rate_limited_replay_waits_and_loses_nothing(tmp_path: Path) -> None:
     clock = FakeClock()
-    limited = {"/repos/PyGithub/PyGithub/issues": [
-        (403, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(clock.t) + 3600)},
-         b'{"message": "API rate limit exceeded"}')]}  # fmt: skip
+    limited = {
+        "/repos/PyGithub/PyGithub/issues": [
+            (
+                403,
+                {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(clock.t) + 3600)},
+                b'{"message": "API rate limit exceeded"}',
+            )
+        ]
+    }
     waits: list[tuple[float, str]] = []
     with pygithub_server(script=limited) as server, Store(tmp_path / "s.duckdb") as store:
         store.con.execute(
@@ -148,3 +156,110 @@ def test_slugs_are_checked_before_anything_is_written() -> None:
     assert parse_slug("github:scikit-learn/scikit-learn") == "scikit-learn/scikit-learn"
     with pytest.raises(InputError, match="expected github:owner/name"):
         parse_slug("github:not a slug")
+
+
+def test_graphql_reads_pull_requests_in_bulk(tmp_path: Path) -> None:
+    """Synthetic answers (labelled: no recording holds this query): three pull requests read
+    with one GraphQL request; #2 has more reviews than one page, so REST completes it; #3 is
+    not found. (Without a token, as in the tests above, REST does it all.)"""
+
+    def pr_issue(n: int) -> dict:
+        return {
+            "id": 1000 + n,
+            "number": n,
+            "title": f"PR {n}",
+            "state": "closed",
+            "user": {"login": "author", "type": "User"},
+            "created_at": "2024-01-01T00:00:00Z",
+            "updated_at": "2024-01-03T00:00:00Z",
+            "closed_at": "2024-01-02T00:00:00Z",
+            "pull_request": {"html_url": f"https://github.com/o/r/pull/{n}"},
+        }
+
+    def review(n: int, who: str) -> dict:
+        return {
+            "databaseId": n,
+            "state": "APPROVED",
+            "submittedAt": "2024-01-01T05:00:00Z",
+            "author": {"__typename": "User", "login": who},
+        }
+
+    node1 = {
+        "number": 1,
+        "updatedAt": "2024-01-03T00:00:00Z",
+        "mergedAt": "2024-01-02T00:00:00Z",
+        "mergeCommit": {"oid": "a" * 40},
+        "reviewRequests": {
+            "nodes": [{"requestedReviewer": {"__typename": "User", "login": "Carol"}}]
+        },
+        "reviews": {
+            "pageInfo": {"hasNextPage": False},
+            "nodes": [review(11, "bob"), review(12, "carol")],
+        },
+        "files": {
+            "pageInfo": {"hasNextPage": False},
+            "nodes": [
+                {"path": "src/a.py", "additions": 1, "deletions": 0, "changeType": "MODIFIED"}
+            ],
+        },
+    }
+    node2 = {
+        **node1,
+        "number": 2,
+        "mergedAt": None,
+        "mergeCommit": None,
+        "reviews": {"pageInfo": {"hasNextPage": True}, "nodes": [review(21, "bob")]},
+    }
+    answer = {
+        "data": {
+            "rateLimit": {"cost": 1, "remaining": 4999, "resetAt": "2024-01-01T01:00:00Z"},
+            "repository": {"pr1": node1, "pr2": node2, "pr3": None},
+        },
+        "errors": [{"type": "NOT_FOUND", "path": ["repository", "pr3"], "message": "no PR 3"}],
+    }
+
+    def fallback(path: str) -> tuple[int, bytes] | None:
+        if path == "/repos/o/r":
+            return 200, b'{"full_name": "o/r"}'
+        if path == "/repos/o/r/issues":
+            return 200, json.dumps([pr_issue(1), pr_issue(2), pr_issue(3)]).encode()
+        return empty_listings(path)
+
+    script = {"/graphql": [(200, {}, json.dumps(answer).encode())]}
+    with (
+        ReplayServer([], script, fallback=fallback) as server,
+        Store(tmp_path / "s.duckdb") as store,
+    ):
+        config = Config(root=tmp_path, db=store.path, github_api_url=server.url, github_token="t")
+        result = sync(store, config, [RepositorySpec("github:o/r")]).github[0]
+        posts = [
+            body
+            for (method, _, _), body in zip(server.requests, server.bodies, strict=True)
+            if method == "POST"
+        ]
+        assert len(posts) == 1  # three pull requests, one request
+        query = json.loads(posts[0])["query"]
+        assert all(f"pullRequest(number: {n})" in query for n in (1, 2, 3))
+        rest = {
+            r[1].split("?")[0] for r in server.requests if r[1].startswith("/repos/o/r/pulls/2")
+        }
+        assert rest == {
+            "/repos/o/r/pulls/2",
+            "/repos/o/r/pulls/2/reviews",
+            "/repos/o/r/pulls/2/files",
+        }
+        assert result.warnings == ["pull request #3 not found by GraphQL"]
+        items = {r["number"]: r for r in store.rows("SELECT * FROM gh_items")}
+        assert items[1]["merged_at"] is not None and items[1]["merge_commit_sha"] == "a" * 40
+        assert items[2]["merged_at"] is None
+        reviews = store.rows("SELECT number, reviewer FROM gh_reviews ORDER BY id")
+        assert reviews == [
+            {"number": 1, "reviewer": "bob"},
+            {"number": 1, "reviewer": "carol"},
+            {"number": 2, "reviewer": "bob"},
+        ]
+        assert store.rows("SELECT number, path FROM gh_pull_files ORDER BY number") == [
+            {"number": 1, "path": "src/a.py"},
+            {"number": 2, "path": "src/a.py"},
+        ]
+        assert store.scalar("SELECT count(*) FROM gh_review_requests WHERE login = 'carol'") == 2

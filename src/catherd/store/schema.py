@@ -131,14 +131,18 @@ MIGRATIONS: dict[int, list[str]] = {
                (i.payload->>'$.updated_at')::TIMESTAMPTZ AS updated_at,
                (i.payload->>'$.closed_at')::TIMESTAMPTZ AS closed_at,
                coalesce((p.payload->>'$.merged_at')::TIMESTAMPTZ,
+                        (g.payload->>'$.mergedAt')::TIMESTAMPTZ,
                         (i.payload->>'$.pull_request.merged_at')::TIMESTAMPTZ) AS merged_at,
-               p.payload->>'$.merge_commit_sha' AS merge_commit_sha,
+               coalesce(p.payload->>'$.merge_commit_sha',
+                        g.payload->>'$.mergeCommit.oid') AS merge_commit_sha,
                CAST(json_extract_string(i.payload, '$.labels[*].name') AS VARCHAR[]) AS labels,
                i.payload->>'$.milestone.title' AS milestone,
                i.payload->>'$.html_url' AS url
         FROM github_raw i
         LEFT JOIN github_raw p ON p.repo = i.repo AND p.kind = 'pull'
                               AND p.key = i.payload->>'$.number'
+        LEFT JOIN github_raw g ON g.repo = i.repo AND g.kind = 'pull_graphql'
+                              AND g.key = i.payload->>'$.number'
         WHERE i.kind = 'issue'
         UNION ALL
         SELECT p.repo, (p.payload->>'$.number')::INTEGER, TRUE,
@@ -171,15 +175,44 @@ MIGRATIONS: dict[int, list[str]] = {
                coalesce((payload->>'$.user.type') = 'Bot', FALSE),
                (payload->>'$.created_at')::TIMESTAMPTZ
         FROM github_raw WHERE kind = 'review_comment'""",
+        # Reviews come from REST (one row each) or inside a GraphQL pull request node; the
+        # same review read both ways (same id) counts once, as REST gave it.
         r"""CREATE VIEW gh_reviews AS
-        SELECT repo,
-               regexp_extract(payload->>'$.pull_request_url', '/(\d+)$', 1)::INTEGER AS number,
-               (payload->>'$.id')::BIGINT AS id,
-               payload->>'$.user.login' AS reviewer,
-               coalesce((payload->>'$.user.type') = 'Bot', FALSE) AS reviewer_is_bot,
-               payload->>'$.state' AS state,
-               (payload->>'$.submitted_at')::TIMESTAMPTZ AS submitted_at
-        FROM github_raw WHERE kind = 'review'""",
+        SELECT repo, number, id, reviewer, reviewer_is_bot, state, submitted_at FROM (
+            SELECT repo, 0 AS source,
+                   regexp_extract(payload->>'$.pull_request_url', '/(\d+)$', 1)::INTEGER AS number,
+                   (payload->>'$.id')::BIGINT AS id,
+                   payload->>'$.user.login' AS reviewer,
+                   coalesce((payload->>'$.user.type') = 'Bot', FALSE) AS reviewer_is_bot,
+                   payload->>'$.state' AS state,
+                   (payload->>'$.submitted_at')::TIMESTAMPTZ AS submitted_at
+            FROM github_raw WHERE kind = 'review'
+            UNION ALL
+            SELECT repo, 1, key::INTEGER, (r->>'$.databaseId')::BIGINT, r->>'$.author.login',
+                   coalesce((r->>'$.author.__typename') = 'Bot', FALSE), r->>'$.state',
+                   (r->>'$.submittedAt')::TIMESTAMPTZ
+            FROM github_raw, unnest(CAST(payload->'$.reviews.nodes' AS JSON[])) AS n(r)
+            WHERE kind = 'pull_graphql'
+        )
+        QUALIFY row_number() OVER (PARTITION BY repo, id ORDER BY source) = 1""",
+        """CREATE VIEW gh_pull_files AS
+        SELECT DISTINCT repo, split_part(key, ':', 1)::INTEGER AS number,
+               payload->>'$.filename' AS path
+        FROM github_raw WHERE kind = 'pull_file'
+        UNION
+        SELECT repo, key::INTEGER, f->>'$.path'
+        FROM github_raw, unnest(CAST(payload->'$.files.nodes' AS JSON[])) AS n(f)
+        WHERE kind = 'pull_graphql'""",
+        """CREATE VIEW gh_review_requests AS
+        SELECT DISTINCT repo, key::INTEGER AS number, lower(login) AS login
+        FROM github_raw,
+             unnest(CAST(json_extract_string(payload, '$.requested_reviewers[*].login')
+                         AS VARCHAR[])) AS n(login)
+        WHERE kind = 'pull'
+        UNION
+        SELECT repo, key::INTEGER, lower(q->>'$.requestedReviewer.login')
+        FROM github_raw, unnest(CAST(payload->'$.reviewRequests.nodes' AS JSON[])) AS n(q)
+        WHERE kind = 'pull_graphql' AND (q->>'$.requestedReviewer.login') IS NOT NULL""",
         """CREATE VIEW gh_events AS
         SELECT repo,
                (payload->>'$.issue.number')::INTEGER AS number,

@@ -105,8 +105,7 @@ def suggest_reviewers(
         files = sorted(
             {r["path"] for r in store.rows(
                 "SELECT DISTINCT path FROM commit_files WHERE list_contains($shas, sha) UNION "
-                "SELECT split_part(key, ':', 2) FROM github_raw WHERE kind = 'pull_file' "
-                f"AND split_part(key, ':', 1) = $n::VARCHAR {same_repo}",
+                f"SELECT path FROM gh_pull_files WHERE number = $n {same_repo}",
                 {"shas": [c["sha"] for c in commits], "n": number, "repo": repository},
             )}
         )  # fmt: skip
@@ -173,9 +172,8 @@ def _add_reviews(
     half_life: float,
 ) -> None:
     rows = store.rows(
-        "SELECT r.reviewer, r.submitted_at, split_part(f.key, ':', 2) AS path "
-        "FROM gh_reviews r JOIN github_raw f ON f.repo = r.repo AND f.kind = 'pull_file' "
-        "AND split_part(f.key, ':', 1) = r.number::VARCHAR "
+        "SELECT r.reviewer, r.submitted_at, f.path FROM gh_reviews r "
+        "JOIN gh_pull_files f ON f.repo = r.repo AND f.number = r.number "
         "WHERE NOT r.reviewer_is_bot AND r.submitted_at >= ? AND r.submitted_at < ?",
         [start, as_of],
     )
@@ -207,9 +205,7 @@ def _add_load(store: Store, candidates: dict[str, Candidate], as_of: datetime) -
         "FROM gh_reviews r JOIN open_prs USING (repo, number) "
         "WHERE r.submitted_at <= $t GROUP BY 1 "
         "UNION ALL "
-        "SELECT lower(unnest(CAST(json_extract_string(p.payload, '$.requested_reviewers[*].login') "
-        "AS VARCHAR[]))), 1 FROM github_raw p JOIN open_prs o "
-        "ON o.repo = p.repo AND p.kind = 'pull' AND p.key = o.number::VARCHAR",
+        "SELECT q.login, 1 FROM gh_review_requests q JOIN open_prs USING (repo, number)",
         {"t": as_of},
     )
     load: dict[str, int] = defaultdict(int)

@@ -88,11 +88,32 @@ class GitHubClient:
     def get(self, url: str, params: dict[str, Any] | None = None, etag: str | None = None) -> Page:
         """GET one page. A 304 (unchanged since ``etag``) comes back with ``data=None``."""
         headers = {"If-None-Match": etag} if etag else {}
+        return self._request("GET", url, params=params, headers=headers, etag=etag)
+
+    @property
+    def graphql_url(self) -> str:
+        """github.com: /graphql beside the REST root; Enterprise: /api/graphql for /api/v3."""
+        root = self.api_url.rstrip("/")
+        return root[: -len("/v3")] + "/graphql" if root.endswith("/api/v3") else root + "/graphql"
+
+    def graphql(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        """Run one GraphQL query; errors other than missing objects raise ``GitHubError``."""
+        page = self._request(
+            "POST", self.graphql_url, json={"query": query, "variables": variables}
+        )
+        body = page.data if isinstance(page.data, dict) else {}
+        problems = [e for e in body.get("errors", []) if e.get("type") != "NOT_FOUND"]
+        if problems or "data" not in body:
+            message = "; ".join(str(e.get("message")) for e in problems) or "no data"
+            raise GitHubError(f"{self.graphql_url}: GraphQL query failed: {message}")
+        return dict(body["data"] or {})
+
+    def _request(self, method: str, url: str, etag: str | None = None, **kw: Any) -> Page:
         attempt = 0
         while True:
             self._respect_primary_limit()
             try:
-                response = self.http.get(url, params=params, headers=headers)
+                response = self.http.request(method, url, **kw)
                 self.requests_made += 1
             except httpx.TransportError as exc:
                 attempt = self._retry(attempt, f"network error on {url}: {exc}")

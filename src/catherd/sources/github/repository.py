@@ -40,6 +40,27 @@ def is_github(location: str) -> bool:
     return location.startswith(PREFIX)
 
 
+GRAPHQL_BATCH = 25  # pull requests per GraphQL query: well under GitHub's node limits
+_PULL_FIELDS = """
+number updatedAt mergedAt mergeCommit { oid }
+reviewRequests(first: 100) { nodes { requestedReviewer {
+  __typename ... on User { login } ... on Team { slug } } } }
+reviews(first: 100) { pageInfo { hasNextPage }
+  nodes { databaseId state submittedAt author { __typename login } } }
+files(first: 100) { pageInfo { hasNextPage } nodes { path additions deletions changeType } }
+"""
+
+
+def pulls_query(numbers: list[int]) -> str:
+    """One query for the details, reviews and files of several pull requests (aliases)."""
+    parts = [f"pr{n}: pullRequest(number: {int(n)}) {{ {_PULL_FIELDS} }}" for n in numbers]
+    return (
+        "query($owner: String!, $name: String!) {\n"
+        "  rateLimit { cost remaining resetAt }\n"
+        "  repository(owner: $owner, name: $name) {\n" + "\n".join(parts) + "\n  }\n}"
+    )
+
+
 @dataclass
 class GitHubRepository:
     client: GitHubClient
@@ -75,6 +96,13 @@ class GitHubRepository:
         yield first, url
         if first.next_url:
             yield from self.client.paginate(first.next_url)
+
+    def pulls_graphql(self, numbers: list[int]) -> dict[int, dict[str, Any] | None]:
+        """Details, reviews and files of ``numbers`` in one request (None: not found)."""
+        owner, name = self.slug.split("/", 1)
+        data = self.client.graphql(pulls_query(numbers), {"owner": owner, "name": name})
+        repository = data.get("repository") or {}
+        return {n: repository.get(f"pr{n}") for n in numbers}
 
     def pull(self, number: int) -> dict[str, Any]:
         return dict(self.client.get(f"{self.base}/pulls/{number}").data)
