@@ -129,3 +129,32 @@ def test_cli_import_by_owner(tmp_path: Path, hour: Path) -> None:
         [*command, "--db", str(tmp_path / "t.duckdb")], capture_output=True, text=True, cwd=tmp_path
     )
     assert none.returncode == 2 and "no repository to keep" in none.stderr
+
+
+def test_dumps_are_downloaded_from_urls(tmp_path: Path, hour: Path) -> None:
+    """A dump given as a URL is downloaded first (served here from 127.0.0.1, no network)."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(hour.parent))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/{hour.name}"
+        owner = events_of(ARCHIVE / "lnav" / "gharchive_log.jsonl")[0]["repo"]["name"].split("/")[0]
+        command = [sys.executable, "-m", "catherd", "import", "gharchive", url, "--org", owner]
+        proc = subprocess.run([*command, "--db", str(tmp_path / "s.duckdb")],
+                              capture_output=True, text=True, cwd=tmp_path)  # fmt: skip
+        missing = subprocess.run([*command[:-3], url + ".missing", "--org", owner,
+                                  "--db", str(tmp_path / "s.duckdb")],
+                                 capture_output=True, text=True, cwd=tmp_path)  # fmt: skip
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert proc.returncode == 0 and "1 file(s) imported" in proc.stdout, proc.stderr
+    assert missing.returncode == 3 and "download failed" in missing.stderr

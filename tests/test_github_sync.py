@@ -10,6 +10,8 @@ import pytest
 
 from catherd.config import Config, RepositorySpec
 from catherd.errors import InputError
+from catherd.metrics import Params
+from catherd.metrics.runner import run_metric
 from catherd.pipeline import sync
 from catherd.sources.github.client import GitHubClient, GitHubError
 from catherd.sources.github.repository import GitHubRepository, parse_slug
@@ -168,11 +170,11 @@ def test_graphql_reads_pull_requests_in_bulk(tmp_path: Path) -> None:
             "id": 1000 + n,
             "number": n,
             "title": f"PR {n}",
-            "state": "closed",
+            "state": "open" if n == 2 else "closed",
             "user": {"login": "author", "type": "User"},
             "created_at": "2024-01-01T00:00:00Z",
             "updated_at": "2024-01-03T00:00:00Z",
-            "closed_at": "2024-01-02T00:00:00Z",
+            "closed_at": None if n == 2 else "2024-01-02T00:00:00Z",
             "pull_request": {"html_url": f"https://github.com/o/r/pull/{n}"},
         }
 
@@ -263,3 +265,8 @@ def test_graphql_reads_pull_requests_in_bulk(tmp_path: Path) -> None:
             {"number": 2, "path": "src/a.py"},
         ]
         assert store.scalar("SELECT count(*) FROM gh_review_requests WHERE login = 'carol'") == 2
+        load = {r["reviewer"]: r for r in run_metric(store, "review_load", Params())}
+        assert (load["bob"]["reviews"], load["bob"]["pull_requests"], load["bob"]["awaiting"]) == (
+            2, 2, 0)  # fmt: skip
+        # carol reviewed #1 and is still asked to review #2, which is open
+        assert (load["carol"]["reviews"], load["carol"]["awaiting"]) == (1, 1)

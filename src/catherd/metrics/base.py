@@ -58,6 +58,7 @@ class Sources:
     comments: ir.Table
     reviews: ir.Table
     events: ir.Table
+    review_requests: ir.Table
 
     def in_window(self, column: ir.TimestampValue) -> ir.BooleanValue:
         """True where ``column`` falls in ``[since, until)`` (always true without bounds)."""

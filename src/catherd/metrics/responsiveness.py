@@ -129,19 +129,27 @@ def pr_acceptance(s: Sources) -> ir.Table:
 
 @metric(
     "review_load", "Review load", "person",
-    "Per reviewer (not bots): reviews submitted in the window and distinct pull requests "
-    "reviewed, most first.",
+    "Per reviewer (not bots): reviews submitted in the window, distinct pull requests "
+    "reviewed, and open pull requests whose review is requested from them now (awaiting).",
 )  # fmt: skip
 def review_load(s: Sources) -> ir.Table:
     r = s.reviews.filter(~s.reviews.reviewer_is_bot & s.reviews.reviewer.notnull())
     r = r.filter(s.in_window(r.submitted_at))
-    return (
-        r.group_by("reviewer")
-        .aggregate(
-            reviews=r.count(), pull_requests=(r.repo + "#" + r.number.cast("string")).nunique()
-        )
-        .order_by([ibis.desc("reviews"), "reviewer"])
+    given = r.group_by(login=r.reviewer.lower()).aggregate(
+        reviewer=r.reviewer.max(),
+        reviews=r.count(),
+        pull_requests=(r.repo + "#" + r.number.cast("string")).nunique(),
     )
+    open_prs = s.items.filter(s.items.is_pr & (s.items.state == "open")).select("repo", "number")
+    asked = s.review_requests.join(open_prs, ["repo", "number"])
+    awaiting = asked.group_by("login").aggregate(awaiting=asked.count())
+    joined = given.outer_join(awaiting, given.login == awaiting.login)
+    return joined.select(
+        reviewer=ibis.coalesce(joined.reviewer, joined.login_right),
+        reviews=joined.reviews.fill_null(0),
+        pull_requests=joined.pull_requests.fill_null(0),
+        awaiting=joined.awaiting.fill_null(0),
+    ).order_by([ibis.desc("reviews"), ibis.desc("awaiting"), "reviewer"])
 
 
 _STEP_MONTHS = {"month": 1, "quarter": 3, "year": 12}

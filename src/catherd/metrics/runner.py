@@ -28,9 +28,8 @@ def sources(store: Store, params: Params) -> Sources:
     files = backend.table("commit_files")
     if not params.include_bots:
         contributions = contributions.filter(~contributions.is_bot)
-    github = {
-        name: backend.table(f"gh_{name}") for name in ("items", "comments", "reviews", "events")
-    }
+    views = ("items", "comments", "reviews", "events", "review_requests")
+    github = {name: backend.table(f"gh_{name}") for name in views}
     if params.repository is not None:
         found = store.rows(
             "SELECT repo_id, location, kind FROM repositories WHERE name = ?", [params.repository]
