@@ -18,6 +18,7 @@ import ibis.expr.types as ir
 from catherd.errors import InputError
 
 PERIODS = {"month": "M", "quarter": "Q", "year": "Y"}
+PERIOD_MONTHS = {"month": 1, "quarter": 3, "year": 12}
 WHOLE = "all"  # one period: the whole window, starting at ``since``
 
 

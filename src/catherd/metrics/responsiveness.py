@@ -11,7 +11,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from catherd.metrics.base import Sources, metric
+from catherd.metrics.base import PERIOD_MONTHS, Sources, metric
 
 TRIAGE_EVENTS = ("labeled", "assigned", "milestoned", "closed")
 
@@ -152,9 +152,6 @@ def review_load(s: Sources) -> ir.Table:
     ).order_by([ibis.desc("reviews"), ibis.desc("awaiting"), "reviewer"])
 
 
-_STEP_MONTHS = {"month": 1, "quarter": 3, "year": 12}
-
-
 @metric(
     "backlog", "Open backlog", "period",
     "At the end of each period: issues and pull requests opened before it and not closed "
@@ -163,7 +160,7 @@ _STEP_MONTHS = {"month": 1, "quarter": 3, "year": 12}
 )  # fmt: skip
 def backlog(s: Sources) -> ir.Table:
     i = s.items
-    step = ibis.interval(months=_STEP_MONTHS.get(s.params.by, 1))
+    step = ibis.interval(months=PERIOD_MONTHS.get(s.params.by, 1))
     starts = ibis.union(
         i.select(start=s.period(i.created_at)),
         i.filter(i.closed_at.notnull()).select(start=s.period(i.closed_at)),

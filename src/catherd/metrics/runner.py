@@ -8,7 +8,15 @@ from typing import Any
 import ibis
 
 from catherd.errors import InputError
-from catherd.metrics.base import REGISTRY, WHOLE, Metric, Params, Sources, literal_date
+from catherd.metrics.base import (
+    PERIOD_MONTHS,
+    REGISTRY,
+    WHOLE,
+    Metric,
+    Params,
+    Sources,
+    literal_date,
+)
 from catherd.store.database import Store
 
 
@@ -95,7 +103,7 @@ def _fill_periods(
 
 
 def next_period(start: date, by: str) -> date:
-    step = {"month": 1, "quarter": 3, "year": 12}[by]
+    step = PERIOD_MONTHS[by]
     months = start.year * 12 + start.month - 1 + step
     return date(months // 12, months % 12 + 1, 1)
 
