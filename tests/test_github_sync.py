@@ -18,10 +18,11 @@ from catherd.sources.github.repository import GitHubRepository, parse_slug
 from catherd.store.database import Store
 from catherd.store.github_loader import sync_github_repository
 
-from .conftest import table_digest
-from .replay import ReplayServer
+from .conftest import SHARED, table_digest
+from .replay import Exchange, ReplayServer
 from .test_github_client import FakeClock, recording
 
+SHARED_PERCEVAL = SHARED / "github-api" / "perceval"
 LISTING = re.compile(r"/(issues|pulls)/comments$|/reviews$|/files$|/issues/events$|/issues$")
 
 
@@ -270,3 +271,40 @@ def test_graphql_reads_pull_requests_in_bulk(tmp_path: Path) -> None:
             2, 2, 0)  # fmt: skip
         # carol reviewed #1 and is still asked to review #2, which is open
         assert (load["carol"]["reviews"], load["carol"]["awaiting"]) == (1, 1)
+
+
+def test_perceval_recordings_load_whole(tmp_path: Path) -> None:
+    """Perceval's recorded answers (anonymised, real shapes): an issue listing holding a pull
+    request, its comments and review comments, its reviews (one by a deleted "ghost" user)."""
+    folder = SHARED_PERCEVAL
+    base = "/repos/zhquan_example/repo"
+    served = {
+        base: folder / "github_repo",
+        f"{base}/issues": folder / "github_request",
+        f"{base}/issues/comments": folder / "github_issue_comments_1",
+        f"{base}/pulls/comments": folder / "github_request_pull_request_1_comments",
+        f"{base}/pulls/1": folder / "github_request_pull_request_1",
+        f"{base}/pulls/1/reviews": folder / "github_request_pull_request_1_reviews",
+    }
+    exchanges = [Exchange("GET", path, 200, [], file.read_bytes()) for path, file in served.items()]
+    with (
+        ReplayServer(exchanges, fallback=empty_listings) as server,
+        Store(tmp_path / "s.duckdb") as store,
+    ):
+        config = Config(root=tmp_path, db=store.path, github_api_url=server.url, github_token=None)
+        sync(store, config, [RepositorySpec("github:zhquan_example/repo")])
+        count = {p: len(json.loads(f.read_bytes())) for p, f in served.items() if p != base}
+        assert store.scalar("SELECT count(*) FROM gh_items WHERE is_pr") == count[f"{base}/issues"]
+        kinds = dict(
+            store.con.execute("SELECT kind, count(*) FROM gh_comments GROUP BY 1").fetchall()
+        )
+        assert kinds["issue_comment"] == count[f"{base}/issues/comments"]
+        assert kinds["review_comment"] == count[f"{base}/pulls/comments"]
+        assert store.scalar("SELECT count(*) FROM gh_reviews") == 2
+        assert store.scalar("SELECT count(*) FROM gh_reviews WHERE reviewer IS NULL") == 1  # ghost
+        assert store.scalar("SELECT reactions FROM gh_items") == 0
+        assert store.scalar("SELECT merge_commit_sha FROM gh_items") == json.loads(
+            served[f"{base}/pulls/1"].read_bytes())["merge_commit_sha"]  # fmt: skip
+        assert [r["reviewer"] for r in run_metric(store, "review_load", Params())] == [
+            "zhquan_example"
+        ]

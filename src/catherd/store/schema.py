@@ -137,7 +137,8 @@ MIGRATIONS: dict[int, list[str]] = {
                         g.payload->>'$.mergeCommit.oid') AS merge_commit_sha,
                CAST(json_extract_string(i.payload, '$.labels[*].name') AS VARCHAR[]) AS labels,
                i.payload->>'$.milestone.title' AS milestone,
-               i.payload->>'$.html_url' AS url
+               i.payload->>'$.html_url' AS url,
+               (i.payload->>'$.reactions.total_count')::INTEGER AS reactions
         FROM github_raw i
         LEFT JOIN github_raw p ON p.repo = i.repo AND p.kind = 'pull'
                               AND p.key = i.payload->>'$.number'
@@ -154,7 +155,7 @@ MIGRATIONS: dict[int, list[str]] = {
                (p.payload->>'$.closed_at')::TIMESTAMPTZ, (p.payload->>'$.merged_at')::TIMESTAMPTZ,
                p.payload->>'$.merge_commit_sha',
                CAST(json_extract_string(p.payload, '$.labels[*].name') AS VARCHAR[]),
-               p.payload->>'$.milestone.title', p.payload->>'$.html_url'
+               p.payload->>'$.milestone.title', p.payload->>'$.html_url', NULL
         FROM github_raw p
         WHERE p.kind = 'pull' AND (p.payload->>'$.created_at') IS NOT NULL
           AND NOT EXISTS (SELECT 1 FROM github_raw i
@@ -195,6 +196,11 @@ MIGRATIONS: dict[int, list[str]] = {
             WHERE kind = 'pull_graphql'
         )
         QUALIFY row_number() OVER (PARTITION BY repo, id ORDER BY source) = 1""",
+        # A pull request and the commit that landed it, when the store holds that commit.
+        """CREATE VIEW gh_pr_commits AS
+        SELECT i.repo, i.number, c.sha, len(c.parents) > 1 AS is_merge_commit
+        FROM gh_items i JOIN commits c ON c.sha = i.merge_commit_sha
+        WHERE i.is_pr AND i.merged_at IS NOT NULL""",
         """CREATE VIEW gh_pull_files AS
         SELECT DISTINCT repo, split_part(key, ':', 1)::INTEGER AS number,
                payload->>'$.filename' AS path

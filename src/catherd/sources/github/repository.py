@@ -16,7 +16,8 @@ from typing import Any
 from catherd.errors import InputError
 from catherd.sources.github.client import GitHubClient, Page
 
-_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
+# GitHub Enterprise allows "_" in owners (github.com does not): accept both.
+_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,38}/[A-Za-z0-9._-]{1,100}$")
 PREFIX = "github:"
 PER_PAGE = 100
 
