@@ -308,3 +308,14 @@ def test_perceval_recordings_load_whole(tmp_path: Path) -> None:
         assert [r["reviewer"] for r in run_metric(store, "review_load", Params())] == [
             "zhquan_example"
         ]
+
+
+def test_a_disabled_feature_is_skipped_with_a_warning(tmp_path: Path) -> None:
+    """Synthetic: GitHub answers 410 Gone for the issues of a repository that disabled them."""
+    gone = {"/repos/PyGithub/PyGithub/issues": [(410, {}, b'{"message": "Issues are disabled"}')]}
+    with pygithub_server(script=gone) as server, Store(tmp_path / "s.duckdb") as store:
+        config = Config(root=tmp_path, db=store.path, github_api_url=server.url, github_token=None)
+        result = sync(store, config, [RepositorySpec("github:PyGithub/PyGithub")]).github[0]
+        assert result.warnings == ["issue: not available (410); skipped"]
+        assert store.scalar("SELECT count(*) FROM gh_items") == 0
+        assert store.scalar("SELECT count(*) FROM gh_events") > 0  # the rest was read

@@ -10,13 +10,14 @@ page: asked again with nothing new, GitHub answers 304, which costs no rate limi
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
 
+from catherd.sources.github.client import GitHubError, Page
 from catherd.sources.github.repository import GRAPHQL_BATCH, UPDATED_LISTINGS, GitHubRepository
 from catherd.store.database import Store
 
@@ -110,34 +111,7 @@ def sync_github_repository(
             save()
 
     for kind in UPDATED_LISTINGS:
-        state = cursor.setdefault(kind, {})
-        pages = source.updated_since(
-            kind, state.get("since"), state.get("resume"), state.get("etag")
-        )
-        for page, url in pages:
-            if page.status == 304:
-                result.not_modified += 1
-                continue
-            items = list(page.data or [])
-            with store.transaction():
-                result.changed += upsert_raw(store, slug, kind, items)
-                result.fetched[kind] = result.fetched.get(kind, 0) + len(items)
-                newest = max((i.get("updated_at") or "" for i in items), default="")
-                state["max_seen"] = max(state.get("max_seen") or "", newest) or None
-                if url == source.base + UPDATED_LISTINGS[kind][0] and page.etag:
-                    state["first_etag"] = page.etag
-                state["resume"] = page.next_url
-                save()
-        with store.transaction():
-            # A finished pass: the next one asks for what changed since the newest item seen.
-            if state.get("max_seen") and state.get("since") != state["max_seen"]:
-                state.pop("etag", None)  # a new `since` is a new request: no validator yet
-                state["since"] = state["max_seen"]
-            else:
-                state["etag"] = state.get("first_etag", state.get("etag"))
-            state["resume"] = None
-            save()
-
+        _sync_listing(store, source, kind, cursor, result, save)
     _sync_events(store, source, cursor, result, save)
     _sync_pulls(store, source, repo_id, result, save)
     result.requests = source.client.requests_made - start_requests
@@ -147,13 +121,63 @@ def sync_github_repository(
     return result
 
 
+def _pages_unless_disabled(
+    pages: Iterator[tuple[Page, str]], result: GitHubSyncResult, what: str
+) -> Iterator[tuple[Page, str]]:
+    """The pages of a listing; if its very first request finds the feature turned off
+    (404/410, e.g. issues disabled), say so and yield nothing. Later failures raise."""
+    try:
+        first = next(pages)
+    except StopIteration:
+        return
+    except GitHubError as exc:
+        if exc.status not in (404, 410):
+            raise
+        result.warnings.append(f"{what}: not available ({exc.status}); skipped")
+        return
+    yield first
+    yield from pages
+
+
+def _sync_listing(store: Store, source: GitHubRepository, kind: str, cursor: dict[str, Any],
+                  result: GitHubSyncResult, save: Callable[[], None]) -> None:  # fmt: skip
+    """One listing sorted by update time, page by page, each page with its cursor."""
+    state = cursor.setdefault(kind, {})
+    pages = source.updated_since(kind, state.get("since"), state.get("resume"), state.get("etag"))
+    for page, url in _pages_unless_disabled(iter(pages), result, kind):
+        if page.status == 304:
+            result.not_modified += 1
+            continue
+        items = list(page.data or [])
+        with store.transaction():
+            result.changed += upsert_raw(store, source.slug, kind, items)
+            result.fetched[kind] = result.fetched.get(kind, 0) + len(items)
+            newest = max((i.get("updated_at") or "" for i in items), default="")
+            state["max_seen"] = max(state.get("max_seen") or "", newest) or None
+            if url == source.base + UPDATED_LISTINGS[kind][0] and page.etag:
+                state["first_etag"] = page.etag
+            state["resume"] = page.next_url
+            save()
+    with store.transaction():
+        # A finished pass: the next one asks for what changed since the newest item seen.
+        if state.get("max_seen") and state.get("since") != state["max_seen"]:
+            state.pop("etag", None)  # a new `since` is a new request: no validator yet
+            state["since"] = state["max_seen"]
+        else:
+            state["etag"] = state.get("first_etag", state.get("etag"))
+        state["resume"] = None
+        save()
+
+
 def _sync_events(store: Store, source: GitHubRepository, cursor: dict[str, Any],
                  result: GitHubSyncResult, save: Callable[[], None]) -> None:  # fmt: skip
     """Events come newest first: read until a page reaches the newest id already stored."""
     state = cursor.setdefault("event", {})
     known = int(state.get("max_id") or 0)
     newest = known
-    for page, url in source.events(state.get("etag")):
+    for page, url in _pages_unless_disabled(
+        iter(source.events(state.get("etag"))), result, "event"
+    ):
         if page.status == 304:
             result.not_modified += 1
             return
