@@ -225,7 +225,8 @@ def status_data(store: Store) -> dict[str, Any]:
         "c.cursor, (SELECT count(*) FROM repo_commits m WHERE m.repo_id = r.repo_id) AS commits, "
         "(SELECT count(*) FROM sync_warnings w WHERE w.repo_id = r.repo_id) AS warnings "
         "FROM repositories r "
-        "LEFT JOIN sync_cursors c ON c.repo_id = r.repo_id AND c.source = 'git' "
+        "LEFT JOIN sync_cursors c ON c.repo_id = r.repo_id "
+        "AND c.source = CASE WHEN r.kind = 'github' THEN 'github' ELSE 'git' END "
         "ORDER BY r.repo_id"
     )
     for source in data["sources"]:
@@ -273,9 +274,14 @@ def status(
     for column in ("name", "kind", "branch", "commits", "synced at", "cursor", "warnings"):
         sources.add_column(column)
     for source in data["sources"]:
-        tips = (source["cursor"] or {}).get("tips", {})
+        state = source["cursor"] or {}
         cursor = ", ".join(
-            f"{ref.removeprefix('refs/heads/')}@{sha[:10]}" for ref, sha in tips.items()
+            f"{ref.removeprefix('refs/heads/')}@{sha[:10]}"
+            for ref, sha in state.get("tips", {}).items()
+        ) or ", ".join(
+            f"{kind} since {state[kind].get('since') or 'start'}"
+            for kind in ("issue", "issue_comment", "review_comment")
+            if isinstance(state.get(kind), dict)
         )
         sources.add_row(
             source["name"],
