@@ -218,6 +218,11 @@ def status_data(store: Store) -> dict[str, Any]:
         "identities": "SELECT count(*) FROM identities",
         "organisations": "SELECT count(DISTINCT org_id) FROM contributions "
         "WHERE org_id NOT IN ('unknown', 'personal')",
+        "github_issues": "SELECT count(*) FROM gh_items WHERE NOT is_pr",
+        "github_pull_requests": "SELECT count(*) FROM gh_items WHERE is_pr",
+        "github_comments": "SELECT count(*) FROM gh_comments",
+        "github_reviews": "SELECT count(*) FROM gh_reviews",
+        "github_events": "SELECT count(*) FROM gh_events",
     }
     data: dict[str, Any] = {name: store.scalar(sql) for name, sql in counts.items()}
     data["sources"] = store.rows(
