@@ -102,6 +102,7 @@ class Config:
     github_api_url: str = DEFAULT_API_URL
     github_token: str | None = field(default_factory=lambda: os.environ.get("GITHUB_TOKEN") or None)
     triage: dict[str, Any] = field(default_factory=dict)  # the [triage] table, rules and team
+    web: dict[str, Any] = field(default_factory=dict)  # the [web] table: public pages
 
     @property
     def cache_dir(self) -> Path:
@@ -148,6 +149,7 @@ def load_config(path: Path | None = None, db: Path | None = None) -> Config:
         if not config.organisations.is_file():
             raise InputError(f"{path}: organisations file {config.organisations} not found")
     config.triage = _table(data, "triage", path)
+    config.web = _table(data, "web", path)
     github = _table(data, "github", path)
     config.github_api_url = str(github.get("api_url", DEFAULT_API_URL))
     config.github_token = os.environ.get("GITHUB_TOKEN") or github.get("token") or None

@@ -18,6 +18,7 @@ from rich.table import Table
 from catherd.cli import imports as import_commands
 from catherd.cli import people as people_commands
 from catherd.cli import review as review_commands
+from catherd.cli import web as web_commands
 from catherd.cli.common import ConfigOption, DbOption, JsonOption, emit_json, errors, guarded
 from catherd.cli.triage import triage as triage_command
 from catherd.config import (
@@ -44,6 +45,8 @@ app.add_typer(import_commands.app, name="import")
 app.command("triage")(triage_command)
 app.command("reviewers")(review_commands.reviewers)
 app.command("workload")(review_commands.workload)
+app.command("serve")(web_commands.serve)
+app.add_typer(web_commands.users_app, name="users")
 console = Console()
 
 

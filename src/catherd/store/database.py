@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -67,6 +68,14 @@ class Store:
                     self.con.execute(statement)
                 self.con.execute(
                     "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(version)]
+                )
+        if current < SCHEMA_VERSION and not self.scalar(
+            "SELECT count(*) FROM meta WHERE key = 'web_secret'"
+        ):
+            # The key that signs the web dashboard's session cookies: one per store.
+            with self.transaction():
+                self.con.execute(
+                    "INSERT INTO meta VALUES ('web_secret', ?)", [secrets.token_urlsafe(32)]
                 )
 
     # -- transactions ---------------------------------------------------------------------

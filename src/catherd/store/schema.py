@@ -7,7 +7,7 @@ rebuilt from raw tables by the identity layer, so a corrected rule never needs a
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 MIGRATIONS: dict[int, list[str]] = {
     1: [
@@ -232,5 +232,15 @@ MIGRATIONS: dict[int, list[str]] = {
                payload->>'$.requested_reviewer.login' AS requested_reviewer,
                payload->>'$.commit_id' AS commit_id
         FROM github_raw WHERE kind = 'event'""",
+    ],
+    3: [
+        # Web accounts: argon2 hashes only; roles admin > team > viewer.
+        """CREATE TABLE users (
+            username VARCHAR PRIMARY KEY,
+            password_hash VARCHAR NOT NULL,
+            role VARCHAR NOT NULL CHECK (role IN ('admin', 'team', 'viewer')),
+            created_at TIMESTAMPTZ NOT NULL,
+            disabled BOOLEAN NOT NULL DEFAULT FALSE
+        )""",
     ],
 }

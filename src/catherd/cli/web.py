@@ -1,0 +1,86 @@
+"""``catherd serve`` and ``catherd users``: the dashboard and its accounts."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from catherd.cli.common import ConfigOption, DbOption, JsonOption, emit_json, guarded
+from catherd.config import load_config
+from catherd.errors import InputError
+from catherd.store.database import Store
+from catherd.web.auth import ROLES, add_user
+
+users_app = typer.Typer(help="Dashboard accounts.", no_args_is_help=True)
+console = Console()
+
+
+@guarded
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    db: DbOption = None,
+    config_file: ConfigOption = None,
+) -> None:
+    """Serve the web dashboard on the store (read-only; sync from the CLI meanwhile)."""
+    import uvicorn
+
+    from catherd.web.app import DEFAULT_PUBLIC, create_app
+
+    config = load_config(config_file, db)
+    public = tuple(config.web.get("public", DEFAULT_PUBLIC))
+    app = create_app(config.db, public)
+    console.print(f"catherd dashboard on http://{host}:{port}/ (store {config.db})")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+@users_app.command("add")
+@guarded
+def users_add(
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    role: Annotated[str, typer.Option(help=f"One of {', '.join(ROLES)}.")] = "viewer",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    db: DbOption = None,
+    config_file: ConfigOption = None,
+) -> None:
+    """Add an account (or set its role and password)."""
+    if role not in ROLES:
+        raise InputError(f"--role {role!r}: choose one of {', '.join(ROLES)}")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    config = load_config(config_file, db)
+    with Store(config.db) as store:
+        add_user(store, username, password, role)
+    console.print(f"account {username} ({role}) saved")
+
+
+@users_app.command("list")
+@guarded
+def users_list(
+    db: DbOption = None, config_file: ConfigOption = None, as_json: JsonOption = False
+) -> None:
+    """The accounts and their roles (never their passwords)."""
+    config = load_config(config_file, db)
+    with Store(config.db, read_only=True) as store:
+        rows = store.rows(
+            "SELECT username, role, created_at, disabled FROM users ORDER BY username"
+        )
+    if as_json:
+        emit_json(rows)
+        return
+    table = Table(title="Accounts")
+    for column in ("user", "role", "created", "disabled"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            row["username"], row["role"], str(row["created_at"])[:19], str(row["disabled"])
+        )
+    console.print(table)

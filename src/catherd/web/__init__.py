@@ -1,0 +1,1 @@
+"""The web dashboard: FastAPI, server-rendered pages, a JSON API, accounts and roles."""

@@ -1,0 +1,387 @@
+"""The dashboard application: pages and ``/api/`` on one read-only store connection.
+
+Who sees what: anonymous visitors see the pages named public in ``[web] public`` (default:
+the overview and the metrics explorer), with names but never e-mail addresses; viewers see
+every page; the team also sees addresses and the triage queue. The API answers the same
+data as the pages under the same rules (its OpenAPI spec is at ``/api/openapi.json``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from fastapi import Depends, FastAPI, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from catherd.errors import InputError
+from catherd.metrics import REGISTRY, Params
+from catherd.metrics.runner import period_label, run_metric
+from catherd.reports import charts
+from catherd.store.database import Store
+from catherd.web.auth import (
+    SESSION_COOKIE,
+    SESSION_SECONDS,
+    LoginThrottle,
+    Sessions,
+    User,
+    check_password,
+)
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+DEFAULT_PUBLIC = ("overview", "metrics")
+
+
+class Dashboard:
+    """State shared by requests: the store, the session signer, the login throttle."""
+
+    def __init__(self, db: Path, public: tuple[str, ...] = DEFAULT_PUBLIC) -> None:
+        self.store = Store(db, read_only=True)
+        secret = self.store.scalar("SELECT value FROM meta WHERE key = 'web_secret'")
+        if not secret:
+            raise InputError(f"{db}: this store has no web secret (open it once with catherd 2)")
+        self.sessions = Sessions(str(secret))
+        self.throttle = LoginThrottle()
+        self.public = set(public)
+
+    def query(self, sql: str, params: Any = None) -> list[dict[str, Any]]:
+        # one connection, one cursor per request: DuckDB cursors are safe across threads
+        cursor = self.store.con.cursor()
+        try:
+            result = cursor.execute(sql, params or [])
+            names = [d[0] for d in result.description]
+            return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+        finally:
+            cursor.close()
+
+
+def create_app(db: Path, public: tuple[str, ...] = DEFAULT_PUBLIC) -> FastAPI:
+    board = Dashboard(db, public)
+    app = FastAPI(title="catherd", docs_url="/api/docs", openapi_url="/api/openapi.json")
+    app.state.board = board
+
+    def current_user(request: Request) -> User | None:
+        return board.sessions.read(request.cookies.get(SESSION_COOKIE))
+
+    def page_access(name: str) -> Any:
+        def check(request: Request, user: User | None = Depends(current_user)) -> User | None:
+            if name not in board.public and user is None:
+                raise HTTPException(
+                    status_code=401 if request.url.path.startswith("/api/") else 303,
+                    headers={"Location": f"/login?next={request.url.path}"},
+                )
+            return user
+
+        return check
+
+    def render(
+        request: Request, template: str, user: User | None, status: int = 200, **context: Any
+    ) -> HTMLResponse:
+        return TEMPLATES.TemplateResponse(
+            request,
+            template,
+            {"user": user, "public": board.public, "period_label": period_label, **context},
+            status_code=status,
+        )
+
+    # -- pages ----------------------------------------------------------------------------
+    @app.get("/", response_class=HTMLResponse)
+    def overview(
+        request: Request, by: str = "quarter", user: User | None = Depends(page_access("overview"))
+    ) -> HTMLResponse:
+        data = overview_data(board, _params(by=by))
+        return render(request, "overview.html.j2", user, **data)
+
+    @app.get("/contributors", response_class=HTMLResponse)
+    def contributors(
+        request: Request,
+        q: str = "",
+        sort: str = "contributions",
+        user: User | None = Depends(page_access("contributors")),
+    ) -> HTMLResponse:
+        rows = people_data(board, q, sort, with_emails=bool(user and user.can("team")))
+        return render(request, "contributors.html.j2", user, people=rows, q=q, sort=sort)
+
+    @app.get("/people/{person_id}", response_class=HTMLResponse)
+    def person(
+        request: Request, person_id: str, user: User | None = Depends(page_access("person"))
+    ) -> HTMLResponse:
+        data = person_data(board, person_id, with_emails=bool(user and user.can("team")))
+        if data is None:
+            raise HTTPException(404, "no such person")
+        return render(request, "person.html.j2", user, **data)
+
+    @app.get("/metrics", response_class=HTMLResponse)
+    def metrics_page(
+        request: Request,
+        name: str = "active_contributors",
+        by: str = "quarter",
+        since: str | None = None,
+        until: str | None = None,
+        user: User | None = Depends(page_access("metrics")),
+    ) -> HTMLResponse:
+        rows, chart = metric_data(board, name, _params(by, since, until))
+        return render(
+            request,
+            "metrics.html.j2",
+            user,
+            metrics=REGISTRY,
+            name=name,
+            by=by,
+            since=since or "",
+            until=until or "",
+            rows=rows,
+            chart=chart,
+        )
+
+    @app.get("/metrics.csv")
+    def metrics_csv(
+        name: str,
+        by: str = "quarter",
+        since: str | None = None,
+        until: str | None = None,
+        user: User | None = Depends(page_access("metrics")),
+    ) -> Response:
+        rows, _ = metric_data(board, name, _params(by, since, until), chart=False)
+        out = io.StringIO()
+        if rows:
+            writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+        return Response(
+            out.getvalue(),
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+
+    # -- login ----------------------------------------------------------------------------
+    @app.get("/login", response_class=HTMLResponse)
+    def login_form(request: Request, next: str = "/") -> HTMLResponse:
+        return render(request, "login.html.j2", current_user(request), next=next, error=None)
+
+    @app.post("/login")
+    def login(
+        request: Request,
+        username: str = Form(...),
+        password: str = Form(...),
+        next: str = Form("/"),
+    ) -> Response:
+        client = request.client.host if request.client else "unknown"
+        keys = (f"ip:{client}", f"user:{username.lower()}")
+        if board.throttle.blocked(*keys):
+            return PlainTextResponse("too many failed logins: wait 15 minutes", status_code=429)
+        role = check_password(board.store, username, password)
+        if role is None:
+            board.throttle.failed(*keys)
+            return render(
+                request,
+                "login.html.j2",
+                None,
+                401,
+                next=next,
+                error="Unknown user or wrong password.",
+            )
+        target = next if next.startswith("/") and not next.startswith("//") else "/"
+        response = RedirectResponse(target, status_code=303)
+        response.set_cookie(
+            SESSION_COOKIE,
+            board.sessions.issue(username, role),
+            max_age=SESSION_SECONDS,
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+        )
+        return response
+
+    @app.post("/logout")
+    def logout(
+        request: Request, csrf: str = Form(""), user: User | None = Depends(current_user)
+    ) -> Response:
+        require_csrf(user, csrf)
+        response = RedirectResponse("/", status_code=303)
+        response.delete_cookie(SESSION_COOKIE)
+        return response
+
+    # -- API ------------------------------------------------------------------------------
+    @app.get("/api/metrics")
+    def api_metrics(user: User | None = Depends(page_access("metrics"))) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": m.name,
+                "title": m.title,
+                "unit": m.unit,
+                "chaoss": m.chaoss,
+                "summary": m.summary,
+            }
+            for m in REGISTRY.values()
+        ]
+
+    @app.get("/api/metrics/{name}")
+    def api_metric(
+        name: str,
+        by: str = "quarter",
+        since: str | None = None,
+        until: str | None = None,
+        user: User | None = Depends(page_access("metrics")),
+    ) -> dict[str, Any]:
+        rows, _ = metric_data(board, name, _params(by, since, until), chart=False)
+        return {"metric": name, "by": by, "rows": rows}
+
+    @app.get("/api/overview")
+    def api_overview(
+        by: str = "quarter", user: User | None = Depends(page_access("overview"))
+    ) -> dict[str, Any]:
+        data = overview_data(board, _params(by=by))
+        data.pop("charts")
+        return data
+
+    @app.get("/api/people")
+    def api_people(
+        q: str = "",
+        sort: str = "contributions",
+        user: User | None = Depends(page_access("contributors")),
+    ) -> list[dict[str, Any]]:
+        return people_data(board, q, sort, with_emails=bool(user and user.can("team")))
+
+    @app.get("/api/people/{person_id}")
+    def api_person(
+        person_id: str, user: User | None = Depends(page_access("person"))
+    ) -> dict[str, Any]:
+        data = person_data(board, person_id, with_emails=bool(user and user.can("team")))
+        if data is None:
+            raise HTTPException(404, "no such person")
+        return data
+
+    return app
+
+
+def require_csrf(user: User | None, token: str) -> None:
+    """Refuse a form post that does not carry the session's CSRF token."""
+    if user is None or not token or token != user.csrf:
+        raise HTTPException(403, "missing or wrong CSRF token")
+
+
+def _params(by: str = "quarter", since: str | None = None, until: str | None = None) -> Params:
+    try:
+        return Params(
+            since=date.fromisoformat(since) if since else None,
+            until=date.fromisoformat(until) if until else None,
+            by=by,
+        )
+    except (ValueError, InputError) as exc:
+        raise HTTPException(422, str(exc)) from exc
+
+
+def metric_data(
+    board: Dashboard, name: str, params: Params, chart: bool = True
+) -> tuple[list[dict[str, Any]], str | None]:
+    if name not in REGISTRY:
+        raise HTTPException(404, f"unknown metric {name!r}")
+    rows = run_metric(board.store, name, params)
+    rows = [
+        {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()} for r in rows
+    ]
+    if not chart or not rows or "period" not in rows[0]:
+        return rows, None
+    numeric = [k for k, v in rows[0].items() if isinstance(v, int | float) and k != "period"]
+    if not numeric:
+        return rows, None
+    series = {k: k.replace("_", " ") for k in numeric[:3]}
+    title = REGISTRY[name].title
+    return rows, charts.line_chart(rows, "period", series, title, numeric[0].replace("_", " "))
+
+
+def overview_data(board: Dashboard, params: Params) -> dict[str, Any]:
+    active = run_metric(board.store, "active_contributors", params)
+    new = {r["period"]: r["newcomers"] for r in run_metric(board.store, "new_contributors", params)}
+    trend = [
+        {
+            "period": r["period"].isoformat(),
+            "active": r["contributors"],
+            "new": new.get(r["period"], 0),
+        }
+        for r in active
+    ]
+    totals = board.query(
+        "SELECT (SELECT count(*) FROM commits) AS commits, "
+        "(SELECT count(*) FROM people WHERE NOT is_bot AND NOT hidden) AS people, "
+        "(SELECT count(*) FROM repositories) AS repositories, "
+        "(SELECT count(*) FROM gh_items WHERE state = 'open') AS open_items"
+    )[0]
+    chart = (
+        charts.line_chart(
+            trend,
+            "period",
+            {"active": "Active contributors", "new": "New contributors"},
+            f"Contributors per {params.by}",
+            "people",
+        )
+        if trend
+        else None
+    )
+    return {"totals": totals, "trend": trend, "charts": {"contributors": chart}}
+
+
+_SORTS = {
+    "contributions": "contributions DESC",
+    "name": "display_name",
+    "first": "first_at",
+    "last": "last_at DESC",
+}
+
+
+def people_data(board: Dashboard, q: str, sort: str, with_emails: bool) -> list[dict[str, Any]]:
+    order = _SORTS.get(sort, _SORTS["contributions"])
+    rows = board.query(
+        "SELECT p.person_id, p.display_name, p.primary_email, count(c.sha) AS contributions, "
+        "min(c.contributed_at) AS first_at, max(c.contributed_at) AS last_at "
+        "FROM people p LEFT JOIN contributions c USING (person_id) "
+        "WHERE NOT p.is_bot AND NOT p.hidden AND (? = '' OR p.display_name ILIKE '%' || ? || '%') "
+        f"GROUP BY ALL ORDER BY {order}, p.person_id LIMIT 500",
+        [q, q],
+    )
+    for row in rows:
+        if not with_emails:
+            row.pop("primary_email")
+    return rows
+
+
+def person_data(board: Dashboard, person_id: str, with_emails: bool) -> dict[str, Any] | None:
+    found = board.query(
+        "SELECT person_id, display_name, primary_email FROM people "
+        "WHERE person_id = ? AND NOT hidden AND NOT is_bot",
+        [person_id],
+    )
+    if not found:
+        return None
+    person = found[0]
+    identities = board.query(
+        "SELECT name, email_key AS email, login, merged_by, contributions, first_seen, last_seen "
+        "FROM identities WHERE person_id = ? ORDER BY contributions DESC",
+        [person_id],
+    )
+    timeline = board.query(
+        "SELECT date_trunc('month', contributed_at)::DATE AS month, count(*) AS contributions "
+        "FROM contributions WHERE person_id = ? GROUP BY 1 ORDER BY 1",
+        [person_id],
+    )
+    organisations = board.query(
+        "SELECT o.name, min(contributed_at) AS since, max(contributed_at) AS until, count(*) AS n "
+        "FROM contributions c JOIN organisations o USING (org_id) WHERE person_id = ? "
+        "GROUP BY o.name ORDER BY since",
+        [person_id],
+    )
+    if not with_emails:
+        person.pop("primary_email")
+        for identity in identities:
+            identity.pop("email")
+    return {
+        "person": person,
+        "identities": identities,
+        "timeline": timeline,
+        "organisations": organisations,
+    }

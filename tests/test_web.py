@@ -1,0 +1,97 @@
+"""The dashboard over a real store (cloudpickle's history): pages, API, roles, CSRF, throttling.
+
+Browser tests in headless Chromium come with the rest of issue 4; these drive the real
+FastAPI application through its ASGI interface (httpx), with real argon2 hashes.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from catherd.store.database import Store
+from catherd.web.app import create_app
+from catherd.web.auth import MAX_FAILURES, add_user
+
+PASSWORD = "correct horse battery"  # synthetic accounts, made by the tests
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory, ingested: dict[str, Path]) -> TestClient:
+    db = tmp_path_factory.mktemp("web") / "s.duckdb"
+    shutil.copy(ingested["cloudpickle"], db)
+    with Store(db) as store:
+        for name, role in (("ada", "admin"), ("tom", "team"), ("vic", "viewer")):
+            add_user(store, name, PASSWORD, role)
+    return TestClient(create_app(db), base_url="http://127.0.0.1")
+
+
+def login(client: TestClient, username: str) -> TestClient:
+    session = TestClient(client.app, base_url="http://127.0.0.1")
+    response = session.post("/login", data={"username": username, "password": PASSWORD},
+                            follow_redirects=False)  # fmt: skip
+    assert response.status_code == 303
+    cookie = response.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie
+    return session
+
+
+def test_public_pages_for_anonymous_visitors_without_addresses(client: TestClient) -> None:
+    paths = ["/", "/metrics", "/metrics?name=bus_factor&by=year", "/api/overview", "/api/metrics"]
+    for path in [*paths, "/api/metrics/active_contributors"]:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert not EMAIL.search(response.text), f"an address leaked on {path}"
+    assert "<svg" in client.get("/").text
+    csv = client.get("/metrics.csv?name=commits&by=year")
+    assert csv.status_code == 200 and csv.text.startswith("period,commits")
+
+
+def test_team_pages_need_an_account(client: TestClient) -> None:
+    assert client.get("/contributors", follow_redirects=False).status_code == 303
+    assert client.get("/api/people").status_code == 401
+    person = login(client, "tom").get("/api/people").json()[0]["person_id"]
+    assert client.get(f"/api/people/{person}").status_code == 401
+
+
+def test_roles_decide_who_sees_addresses(client: TestClient) -> None:
+    viewer, team = login(client, "vic"), login(client, "tom")
+    assert viewer.get("/contributors").status_code == 200
+    assert not EMAIL.search(viewer.get("/contributors").text)
+    assert not EMAIL.search(viewer.get("/api/people").text)
+    assert EMAIL.search(team.get("/contributors").text)
+    top = team.get("/api/people").json()[0]
+    assert top["primary_email"] and top["contributions"] >= 100
+    page = team.get(f"/people/{top['person_id']}")
+    assert page.status_code == 200 and top["display_name"] in page.text
+
+
+def test_forms_without_the_csrf_token_are_refused(client: TestClient) -> None:
+    session = login(client, "ada")
+    assert session.post("/logout", data={}, follow_redirects=False).status_code == 403
+    assert (
+        session.post("/logout", data={"csrf": "forged"}, follow_redirects=False).status_code == 403
+    )
+    token = re.search(r'name="csrf" value="([^"]+)"', session.get("/").text).group(1)
+    assert session.post("/logout", data={"csrf": token}, follow_redirects=False).status_code == 303
+
+
+def test_failed_logins_are_throttled(client: TestClient) -> None:
+    fresh = TestClient(client.app, base_url="http://127.0.0.1")
+    for _ in range(MAX_FAILURES):
+        bad = fresh.post("/login", data={"username": "vic", "password": "wrong password!"})
+        assert bad.status_code == 401
+    blocked = fresh.post("/login", data={"username": "vic", "password": PASSWORD})
+    assert blocked.status_code == 429  # even the right password waits now
+
+
+def test_bad_parameters_are_clear(client: TestClient) -> None:
+    assert client.get("/api/metrics/nonsense").status_code == 404
+    response = client.get("/api/metrics/commits?by=week")
+    assert response.status_code == 422 and "choose one of" in response.text
+    assert client.get("/api/openapi.json").json()["info"]["title"] == "catherd"
