@@ -82,7 +82,8 @@ def test_forms_without_the_csrf_token_are_refused(client: TestClient) -> None:
 
 
 def test_failed_logins_are_throttled(client: TestClient) -> None:
-    fresh = TestClient(client.app, base_url="http://127.0.0.1")
+    # an application of its own, so that its throttle does not block the other tests
+    fresh = TestClient(create_app(client.app.state.board.store.path), base_url="http://127.0.0.1")
     for _ in range(MAX_FAILURES):
         bad = fresh.post("/login", data={"username": "vic", "password": "wrong password!"})
         assert bad.status_code == 401
@@ -95,3 +96,18 @@ def test_bad_parameters_are_clear(client: TestClient) -> None:
     response = client.get("/api/metrics/commits?by=week")
     assert response.status_code == 422 and "choose one of" in response.text
     assert client.get("/api/openapi.json").json()["info"]["title"] == "catherd"
+
+
+def test_every_page_answers_and_team_pages_are_guarded(client: TestClient) -> None:
+    team, viewer = login(client, "tom"), login(client, "vic")
+    for path in ("/organisations", "/newcomers", "/repositories", "/api/organisations",
+                 "/api/newcomers", "/api/repositories"):  # fmt: skip
+        assert team.get(path).status_code == 200, path
+        assert client.get(path, follow_redirects=False).status_code in (303, 401), path
+    assert team.get("/triage").status_code == 200 and "Review workload" in team.get("/triage").text
+    assert viewer.get("/triage", follow_redirects=False).status_code == 403
+    assert client.get("/triage", follow_redirects=False).status_code == 303
+    organisations = team.get("/api/organisations").json()
+    assert abs(sum(o["share"] for o in organisations) - 1) < 1e-9
+    newcomers = team.get("/api/newcomers").json()
+    assert newcomers and {"came_back_90_days", "first_at"} <= set(newcomers[0])

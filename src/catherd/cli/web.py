@@ -33,7 +33,7 @@ def serve(
 
     config = load_config(config_file, db)
     public = tuple(config.web.get("public", DEFAULT_PUBLIC))
-    app = create_app(config.db, public)
+    app = create_app(config.db, public, config.triage)
     console.print(f"catherd dashboard on http://{host}:{port}/ (store {config.db})")
     uvicorn.run(app, host=host, port=port, log_level="warning")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,9 @@ from catherd.metrics import REGISTRY, Params
 from catherd.metrics.runner import period_label, run_metric
 from catherd.reports import charts
 from catherd.store.database import Store
+from catherd.store.inventory import status_data
+from catherd.triage.queue import TriageRules, triage_queue
+from catherd.triage.reviewers import gini
 from catherd.web.auth import (
     SESSION_COOKIE,
     SESSION_SECONDS,
@@ -39,7 +42,12 @@ DEFAULT_PUBLIC = ("overview", "metrics")
 class Dashboard:
     """State shared by requests: the store, the session signer, the login throttle."""
 
-    def __init__(self, db: Path, public: tuple[str, ...] = DEFAULT_PUBLIC) -> None:
+    def __init__(
+        self,
+        db: Path,
+        public: tuple[str, ...] = DEFAULT_PUBLIC,
+        triage: dict[str, Any] | None = None,
+    ) -> None:
         self.store = Store(db, read_only=True)
         secret = self.store.scalar("SELECT value FROM meta WHERE key = 'web_secret'")
         if not secret:
@@ -47,6 +55,7 @@ class Dashboard:
         self.sessions = Sessions(str(secret))
         self.throttle = LoginThrottle()
         self.public = set(public)
+        self.triage = triage or {}
 
     def query(self, sql: str, params: Any = None) -> list[dict[str, Any]]:
         # one connection, one cursor per request: DuckDB cursors are safe across threads
@@ -59,8 +68,10 @@ class Dashboard:
             cursor.close()
 
 
-def create_app(db: Path, public: tuple[str, ...] = DEFAULT_PUBLIC) -> FastAPI:
-    board = Dashboard(db, public)
+def create_app(
+    db: Path, public: tuple[str, ...] = DEFAULT_PUBLIC, triage: dict[str, Any] | None = None
+) -> FastAPI:
+    board = Dashboard(db, public, triage)
     app = FastAPI(title="catherd", docs_url="/api/docs", openapi_url="/api/openapi.json")
     app.state.board = board
 
@@ -157,6 +168,51 @@ def create_app(db: Path, public: tuple[str, ...] = DEFAULT_PUBLIC) -> FastAPI:
             media_type="text/csv",
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
+
+    @app.get("/organisations", response_class=HTMLResponse)
+    def organisations(
+        request: Request, user: User | None = Depends(page_access("organisations"))
+    ) -> HTMLResponse:
+        return render(request, "organisations.html.j2", user, rows=organisations_data(board))
+
+    @app.get("/newcomers", response_class=HTMLResponse)
+    def newcomers(
+        request: Request, user: User | None = Depends(page_access("newcomers"))
+    ) -> HTMLResponse:
+        return render(request, "newcomers.html.j2", user, rows=newcomers_data(board))
+
+    @app.get("/triage", response_class=HTMLResponse)
+    def triage_page(request: Request, user: User | None = Depends(current_user)) -> HTMLResponse:
+        if user is None or not user.can("team"):
+            raise HTTPException(403 if user else 303, headers={"Location": "/login?next=/triage"})
+        queue = triage_queue(board.store, TriageRules.from_config(board.triage), datetime.now(UTC))
+        load = run_metric(board.store, "review_load", Params())
+        spread = gini([r["reviews"] for r in load])
+        return render(request, "triage.html.j2", user, queue=queue, load=load, gini=spread)
+
+    @app.get("/repositories", response_class=HTMLResponse)
+    def repositories(
+        request: Request, user: User | None = Depends(page_access("repositories"))
+    ) -> HTMLResponse:
+        return render(request, "repositories.html.j2", user, inventory=status_data(board.store))
+
+    @app.get("/api/organisations")
+    def api_organisations(
+        user: User | None = Depends(page_access("organisations")),
+    ) -> list[dict[str, Any]]:
+        return organisations_data(board)
+
+    @app.get("/api/newcomers")
+    def api_newcomers(
+        user: User | None = Depends(page_access("newcomers")),
+    ) -> list[dict[str, Any]]:
+        return newcomers_data(board)
+
+    @app.get("/api/repositories")
+    def api_repositories(
+        user: User | None = Depends(page_access("repositories")),
+    ) -> dict[str, Any]:
+        return status_data(board.store)
 
     # -- login ----------------------------------------------------------------------------
     @app.get("/login", response_class=HTMLResponse)
@@ -348,6 +404,30 @@ def people_data(board: Dashboard, q: str, sort: str, with_emails: bool) -> list[
         if not with_emails:
             row.pop("primary_email")
     return rows
+
+
+def organisations_data(board: Dashboard) -> list[dict[str, Any]]:
+    return board.query(
+        "SELECT o.org_id, o.name, o.kind, count(DISTINCT c.person_id) AS contributors, "
+        "count(*) AS contributions, min(c.contributed_at) AS first_at, "
+        "max(c.contributed_at) AS last_at, count(*) / sum(count(*)) OVER () AS share "
+        "FROM contributions c JOIN organisations o USING (org_id) WHERE NOT c.is_bot "
+        "GROUP BY ALL ORDER BY contributions DESC LIMIT 300"
+    )
+
+
+def newcomers_data(board: Dashboard) -> list[dict[str, Any]]:
+    """People by their first contribution, newest first: did they come back within 90 days?"""
+    return board.query(
+        "WITH firsts AS (SELECT person_id, min(contributed_at) AS first_at, count(*) AS n "
+        "FROM contributions WHERE NOT is_bot GROUP BY 1) "
+        "SELECT p.person_id, p.display_name, f.first_at, f.n AS contributions, "
+        "EXISTS (SELECT 1 FROM contributions c WHERE c.person_id = f.person_id "
+        "  AND c.contributed_at::DATE > f.first_at::DATE "
+        "  AND c.contributed_at <= f.first_at + INTERVAL 90 DAY) AS came_back_90_days "
+        "FROM firsts f JOIN people p USING (person_id) WHERE NOT p.hidden "
+        "ORDER BY f.first_at DESC LIMIT 200"
+    )
 
 
 def person_data(board: Dashboard, person_id: str, with_emails: bool) -> dict[str, Any] | None:
