@@ -136,6 +136,13 @@ def create_app(
         user: User | None = Depends(page_access("metrics")),
     ) -> HTMLResponse:
         rows, chart = metric_data(board, name, _params(by, since, until))
+        rows = [
+            {
+                k: period_label(date.fromisoformat(v), by) if k == "period" else v
+                for k, v in r.items()
+            }
+            for r in rows
+        ]
         return render(
             request,
             "metrics.html.j2",
@@ -346,9 +353,10 @@ def metric_data(
     numeric = [k for k, v in rows[0].items() if isinstance(v, int | float) and k != "period"]
     if not numeric:
         return rows, None
-    series = {k: k.replace("_", " ") for k in numeric[:3]}
+    # the metric's headline column: other columns have other units (counts beside shares)
+    label = numeric[0].replace("_", " ")
     title = REGISTRY[name].title
-    return rows, charts.line_chart(rows, "period", series, title, numeric[0].replace("_", " "))
+    return rows, charts.line_chart(rows, "period", {numeric[0]: label}, title, label)
 
 
 def overview_data(board: Dashboard, params: Params) -> dict[str, Any]:

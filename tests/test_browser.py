@@ -1,0 +1,88 @@
+"""End to end in a real headless Chromium (Debian's, started by Playwright): log in, browse
+every page on real data, charts drawn, no console errors, screenshots kept for a person."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from catherd.store.database import Store
+from catherd.web.app import create_app
+from catherd.web.auth import add_user
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(os.environ.get("CATHERD_ARTIFACTS", Path(__file__).parent / "artifacts"))
+FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+PASSWORD = "correct horse battery"  # a synthetic account made by the test
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, ingested: dict[str, Path]) -> str:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
+    db = tmp_path_factory.mktemp("browser") / "s.duckdb"
+    shutil.copy(ingested["networkx"], db)
+    with Store(db) as store:
+        add_user(store, "tom", PASSWORD, "team")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(create_app(db), host="127.0.0.1", port=port, log_level="warning")
+    web = uvicorn.Server(config)
+    thread = threading.Thread(target=web.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not web.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    web.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_browse_every_page_in_chromium(server: str) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        errors: list[str] = []
+        page.on(
+            "console",
+            lambda message: errors.append(message.text) if message.type == "error" else None,
+        )
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(f"{server}/contributors")
+        assert "/login" in page.url  # a team page: anonymous visitors are sent to log in
+        page.fill("input[name=username]", "tom")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button.primary")
+        page.wait_for_url(f"{server}/contributors")
+        assert page.locator("table tbody tr").count() > 100
+        page.screenshot(path=str(ARTIFACTS / "contributors.png"), full_page=False)
+        page.click("table tbody tr:first-child a")
+        assert page.locator("h2", has_text="Identities").count() == 1
+        page.screenshot(path=str(ARTIFACTS / "person.png"))
+        for path, name in (("/", "overview"), ("/metrics?name=bus_factor&by=year", "metrics"),
+                           ("/organisations", "organisations"), ("/newcomers", "newcomers"),
+                           ("/triage", "triage"), ("/repositories", "repositories")):  # fmt: skip
+            response = page.goto(f"{server}{path}")
+            assert response is not None and response.status == 200, path
+            if name in ("overview", "metrics"):
+                assert page.locator("figure svg").count() >= 1, f"no chart on {path}"
+            page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        page.goto(f"{server}/metrics?name=commits&by=year")
+        with page.expect_download() as download:
+            page.click("text=Download CSV")
+        assert download.value.suggested_filename == "commits.csv"
+        browser.close()
+    assert errors == []
