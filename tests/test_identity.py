@@ -296,3 +296,38 @@ def test_github_logins_link_people_and_mark_bots(
     assert "github-pr" in rules["jane doe"]
     assert store.scalar("SELECT login FROM identities WHERE name = 'jane doe'") == "jdoe"
     assert store.scalar("SELECT count(*) FROM identities WHERE login = 'ci-helper'") == 0
+
+
+def test_forget_on_request_everywhere(synthetic: tuple[Store, Path], tmp_path: Path) -> None:
+    store, _ = synthetic
+    jose = _person_of(store, "jose@a.example")
+    store.close()
+    cli = [sys.executable, "-m", "catherd", "people"]
+    subprocess.run(
+        [*cli, "forget", jose, "--db", str(store.path)],
+        check=True,
+        capture_output=True,
+        cwd=tmp_path,
+    )
+    listing = subprocess.run(
+        [*cli, "--json", "--db", str(store.path)], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert "José" not in listing.stdout and "jose@a.example" not in listing.stdout
+    assert "Anonymous contributor" in listing.stdout  # still counted
+    report = tmp_path / "report"
+    command = [
+        sys.executable,
+        "-m",
+        "catherd",
+        "report",
+        "-o",
+        str(report),
+        "--db",
+        str(store.path),
+    ]
+    subprocess.run(command, check=True, capture_output=True, cwd=tmp_path)
+    assert "José" not in (report / "index.html").read_text()
+    with Store(store.path, read_only=True) as again:
+        assert again.scalar(
+            "SELECT forgotten FROM people WHERE display_name = 'Anonymous contributor'"
+        )

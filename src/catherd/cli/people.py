@@ -13,7 +13,7 @@ from rich.table import Table
 from catherd.cli.common import ConfigOption, DbOption, JsonOption, emit_json, guarded
 from catherd.config import load_config
 from catherd.errors import InputError
-from catherd.identity.overrides import IdentityRef, record_merge, record_split
+from catherd.identity.overrides import IdentityRef, record_forget, record_merge, record_split
 from catherd.identity.suggest import suggest
 from catherd.pipeline import refresh_identities
 from catherd.store.database import Store
@@ -22,7 +22,7 @@ app = typer.Typer(help="People, their identities and organisations.", invoke_wit
 console = Console()
 
 _PEOPLE = """
-SELECT p.person_id, p.display_name, p.primary_email, p.is_bot,
+SELECT p.person_id, p.display_name, p.primary_email, p.is_bot, p.forgotten,
        count(c.sha) AS contributions, min(c.contributed_at) AS first_at,
        max(c.contributed_at) AS last_at,
        (SELECT o.name FROM contributions c2 JOIN organisations o USING (org_id)
@@ -58,7 +58,8 @@ def people(
         rows = store.rows(_PEOPLE, [bots, search, search, search, limit])
         identities = _identities_by_person(store, [r["person_id"] for r in rows])
     for row in rows:
-        row["identities"] = identities.get(row["person_id"], [])
+        # people who asked to be forgotten keep no visible identity, here as everywhere
+        row["identities"] = [] if row.pop("forgotten") else identities.get(row["person_id"], [])
     if as_json:
         emit_json(rows)
         return
@@ -232,3 +233,19 @@ def split(
     """Record that an identity is its own person, whatever the automatic rules say."""
     _decide(db, config_file, [identity], "split",
             lambda path, refs: record_split(path, refs[0], reason))  # fmt: skip
+
+
+@app.command()
+@guarded
+def forget(
+    who: Annotated[str, typer.Argument(help='Person id, e-mail, "Name <email>" or github:login.')],
+    hide: Annotated[
+        bool, typer.Option("--hide", help="Also leave them out of every list.")
+    ] = False,
+    reason: ReasonOption = "asked to be forgotten",
+    db: DbOption = None,
+    config_file: ConfigOption = None,
+) -> None:
+    """Show a person nowhere by name or address (still counted, anonymously), on request."""
+    _decide(db, config_file, [who], "forget",
+            lambda path, refs: record_forget(path, refs[0], hide, reason))  # fmt: skip

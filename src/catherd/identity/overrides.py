@@ -15,6 +15,10 @@ It is a TOML file meant to be reviewed like code (and kept in the project's repo
     name = "Jane Doe"
     bot = false
 
+    [[forget]]                # shown nowhere by name or address (still counted, anonymously)
+    identity = "someone@example.org"
+    hide = false              # true: left out of every list too
+
 An *identity reference* is an e-mail address (every identity with it), ``Name <email>`` (that
 identity only) or ``github:login``. Edits keep the file's comments and layout (tomlkit).
 """
@@ -73,6 +77,7 @@ class Overrides:
     merges: list[list[IdentityRef]] = field(default_factory=list)
     splits: list[IdentityRef] = field(default_factory=list)
     people: list[tuple[IdentityRef, str | None, bool | None]] = field(default_factory=list)
+    forget: list[tuple[IdentityRef, bool]] = field(default_factory=list)  # (who, hide too)
 
     @classmethod
     def load(cls, path: Path | None) -> Overrides:
@@ -93,6 +98,12 @@ class Overrides:
             if bot is not None and not isinstance(bot, bool):
                 raise InputError(f"{path}: [[person]] #{n}: bot must be true or false")
             result.people.append((ref, str(name) if name else None, bot))
+        for n, entry in enumerate(data.get("forget", []), start=1):
+            ref = _ref(entry.get("identity"), path, f"[[forget]] #{n}")
+            hide = entry.get("hide", False)
+            if not isinstance(hide, bool):
+                raise InputError(f"{path}: [[forget]] #{n}: hide must be true or false")
+            result.forget.append((ref, hide))
         return result
 
 
@@ -104,6 +115,11 @@ def record_merge(path: Path, refs: list[IdentityRef], reason: str) -> None:
 def record_split(path: Path, ref: IdentityRef, reason: str) -> None:
     """Append a ``[[split]]`` decision to the overrides file (created if missing)."""
     _append(path, "split", {"identity": str(ref), "reason": reason})
+
+
+def record_forget(path: Path, ref: IdentityRef, hide: bool, reason: str) -> None:
+    """Append a ``[[forget]]`` request to the overrides file (created if missing)."""
+    _append(path, "forget", {"identity": str(ref), "hide": hide, "reason": reason})
 
 
 def _append(path: Path, kind: str, entry: dict[str, Any]) -> None:

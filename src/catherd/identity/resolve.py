@@ -69,6 +69,8 @@ WHERE contributed_at IS NOT NULL
 QUALIFY row_number() OVER (PARTITION BY sha, person_id ORDER BY role = 'author' DESC) = 1
 """
 
+ANONYMOUS = "Anonymous contributor"
+
 _SQUASHED_PRS = """
 SELECT DISTINCT coalesce(c.author_name, ''), lower(trim(coalesce(c.author_email, ''))),
        lower(i.author)
@@ -208,6 +210,13 @@ def resolve_identities(
             result.unmatched_overrides.append(f"person: {ref}")
         for identity in members:
             person_settings[id(identity)] = (name, bot)
+    forgotten: dict[int, bool] = {}  # identity -> hide as well
+    for ref, hide in overrides.forget:
+        members = matching(ref)
+        if not members:
+            result.unmatched_overrides.append(f"forget: {ref}")
+        for identity in members:
+            forgotten[id(identity)] = forgotten.get(id(identity), False) or hide
 
     identity_rows: dict[str, list] = defaultdict(list)
     people_rows: dict[str, list] = defaultdict(list)
@@ -241,8 +250,13 @@ def resolve_identities(
             for i in group
         )
         people_rows["person_id"].append(person_id)
-        people_rows["display_name"].append(name_override or _display_name(group))
-        people_rows["primary_email"].append(_primary_email(group))
+        forget = [forgotten[id(i)] for i in group if id(i) in forgotten]
+        people_rows["display_name"].append(
+            ANONYMOUS if forget else name_override or _display_name(group)
+        )
+        people_rows["hidden"].append(any(forget))
+        people_rows["forgotten"].append(bool(forget))
+        people_rows["primary_email"].append(None if forget else _primary_email(group))
         people_rows["is_bot"].append(group_is_bot if bot_override is None else bot_override)
         for identity in group:
             person_of[id(identity)] = person_id
@@ -287,7 +301,7 @@ def resolve_identities(
             affiliation_rows["source"].append("organisation map")
 
     _replace(con, "identities", identity_rows)
-    _replace(con, "people", {**people_rows, "hidden": [False] * len(people_rows["person_id"])})
+    _replace(con, "people", people_rows)
     _replace(
         con,
         "organisations",

@@ -79,7 +79,8 @@ MIGRATIONS: dict[int, list[str]] = {
             display_name VARCHAR NOT NULL,
             primary_email VARCHAR,
             is_bot BOOLEAN NOT NULL,
-            hidden BOOLEAN NOT NULL DEFAULT FALSE
+            hidden BOOLEAN NOT NULL DEFAULT FALSE,
+            forgotten BOOLEAN NOT NULL DEFAULT FALSE
         )""",
         """CREATE TABLE organisations (
             org_id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, kind VARCHAR NOT NULL

@@ -440,7 +440,7 @@ def newcomers_data(board: Dashboard) -> list[dict[str, Any]]:
 
 def person_data(board: Dashboard, person_id: str, with_emails: bool) -> dict[str, Any] | None:
     found = board.query(
-        "SELECT person_id, display_name, primary_email FROM people "
+        "SELECT person_id, display_name, primary_email, forgotten FROM people "
         "WHERE person_id = ? AND NOT hidden AND NOT is_bot",
         [person_id],
     )
@@ -463,6 +463,8 @@ def person_data(board: Dashboard, person_id: str, with_emails: bool) -> dict[str
         "GROUP BY o.name ORDER BY since",
         [person_id],
     )
+    if person.pop("forgotten"):
+        identities = []  # asked to be forgotten: no name, address or login is shown
     if not with_emails:
         person.pop("primary_email")
         for identity in identities:
