@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -9,6 +10,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
+import httpx
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -27,7 +29,7 @@ from catherd.config import (
     RepositorySpec,
     load_config,
 )
-from catherd.errors import InputError
+from catherd.errors import InputError, SourceError
 from catherd.metrics import REGISTRY, Params
 from catherd.metrics.runner import period_label, run_metric
 from catherd.pipeline import SyncReport, known_repositories, sync
@@ -197,6 +199,8 @@ def sync_command(
     """Sync every repository of catherd.toml (or, without one, every one in the store)."""
     config = load_config(config_file, db)
     config.github_api_url = api_url or config.github_api_url
+    if ask_running_server(config.db):
+        return
     with Store(config.db) as store:
         specs = config.repositories or known_repositories(store)
         if not specs:
@@ -209,6 +213,34 @@ def sync_command(
         print_sync_report(report)
         if report.failures:
             raise typer.Exit(3)
+
+
+def ask_running_server(db: Path) -> bool:
+    """If `catherd serve` holds the store, have it run the sync; True if it did."""
+    from catherd.web.syncing import serve_file
+
+    announced = serve_file(db)
+    if not announced.exists():
+        return False
+    server = json.loads(announced.read_text())
+    headers = {"Authorization": f"Bearer {server['token']}"}
+    try:
+        started = httpx.post(f"{server['url']}/api/admin/sync", headers=headers, timeout=10).json()
+        already = "" if started.get("started") else " (one was already running)"
+        console.print(
+            f"the dashboard at {server['url']} holds the store: it runs the sync{already}"
+        )
+        state_url = f"{server['url']}/api/admin/sync"
+        while (state := httpx.get(state_url, headers=headers, timeout=10).json()).get("running"):
+            time.sleep(0.5)
+    except httpx.HTTPError as exc:
+        raise SourceError(f"{announced} names a dashboard that does not answer: {exc}") from exc
+    for failure in state.get("failures") or []:
+        errors.print(f"[red]failed:[/] {failure}")
+    console.print(f"sync finished: {state.get('commits_added', 0)} commits added")
+    if state.get("failures"):
+        raise typer.Exit(3)
+    return True
 
 
 def _print_summary(store: Store) -> None:

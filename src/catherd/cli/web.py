@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 from typing import Annotated
 
 import typer
@@ -23,19 +24,39 @@ console = Console()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    sync_every: Annotated[
+        float, typer.Option("--sync-every", help="Sync every N minutes (0: only on request).")
+    ] = 0,
     db: DbOption = None,
     config_file: ConfigOption = None,
 ) -> None:
-    """Serve the web dashboard on the store (read-only; sync from the CLI meanwhile)."""
+    """Serve the web dashboard; syncs (admin page, schedule, `catherd sync`) run inside it."""
     import uvicorn
 
     from catherd.web.app import DEFAULT_PUBLIC, create_app
+    from catherd.web.syncing import announce, withdraw
 
     config = load_config(config_file, db)
     public = tuple(config.web.get("public", DEFAULT_PUBLIC))
-    app = create_app(config.db, public, config.triage)
+    app = create_app(config.db, public, config.triage, config)
+    board = app.state.board
+    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    board.local_token = announce(config.db, url)
+    stop = threading.Event()
+    if sync_every > 0:
+
+        def every() -> None:
+            while not stop.wait(sync_every * 60):
+                board.runner.start("schedule")
+
+        threading.Thread(target=every, name="catherd-schedule", daemon=True).start()
     console.print(f"catherd dashboard on http://{host}:{port}/ (store {config.db})")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    finally:
+        stop.set()
+        withdraw(config.db)
+        board.store.close()
 
 
 @users_app.command("add")

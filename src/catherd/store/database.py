@@ -38,6 +38,14 @@ class Store:
         elif self.schema_version() != SCHEMA_VERSION:
             raise InputError(f"{self.path}: store schema is not version {SCHEMA_VERSION}")
 
+    @classmethod
+    def on_cursor(cls, store: Store) -> Store:
+        """Another handle on an open store, with its own cursor (for another thread)."""
+        handle = cls.__new__(cls)
+        handle.path = store.path
+        handle.con = store.con.cursor()
+        return handle
+
     def close(self) -> None:
         self.con.close()
 

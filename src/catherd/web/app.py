@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import secrets
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from fastapi import Depends, FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from catherd.config import Config
 from catherd.errors import InputError
 from catherd.metrics import REGISTRY, Params
 from catherd.metrics.runner import period_label, run_metric
@@ -34,6 +36,7 @@ from catherd.web.auth import (
     User,
     check_password,
 )
+from catherd.web.syncing import SyncRunner
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 DEFAULT_PUBLIC = ("overview", "metrics")
@@ -47,8 +50,12 @@ class Dashboard:
         db: Path,
         public: tuple[str, ...] = DEFAULT_PUBLIC,
         triage: dict[str, Any] | None = None,
+        config: Config | None = None,
     ) -> None:
-        self.store = Store(db, read_only=True)
+        # The server is the store's one writer while it runs (see web/syncing.py).
+        self.store = Store(db)
+        self.runner = SyncRunner(self.store, config or Config(root=db.parent, db=db))
+        self.local_token: str | None = None  # set by `catherd serve` for CLI-requested syncs
         secret = self.store.scalar("SELECT value FROM meta WHERE key = 'web_secret'")
         if not secret:
             raise InputError(f"{db}: this store has no web secret (open it once with catherd 2)")
@@ -69,9 +76,12 @@ class Dashboard:
 
 
 def create_app(
-    db: Path, public: tuple[str, ...] = DEFAULT_PUBLIC, triage: dict[str, Any] | None = None
+    db: Path,
+    public: tuple[str, ...] = DEFAULT_PUBLIC,
+    triage: dict[str, Any] | None = None,
+    config: Config | None = None,
 ) -> FastAPI:
-    board = Dashboard(db, public, triage)
+    board = Dashboard(db, public, triage, config)
     app = FastAPI(title="catherd", docs_url="/api/docs", openapi_url="/api/openapi.json")
     app.state.board = board
 
@@ -220,6 +230,54 @@ def create_app(
         user: User | None = Depends(page_access("repositories")),
     ) -> dict[str, Any]:
         return status_data(board.store)
+
+    # -- administration -------------------------------------------------------------------
+    def require_admin(user: User | None) -> User:
+        if user is None or not user.can("admin"):
+            raise HTTPException(403, "administrators only")
+        return user
+
+    def local_caller(request: Request) -> bool:
+        """The CLI on this machine, with the token `catherd serve` wrote beside the store."""
+        bearer = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        return bool(board.local_token and bearer) and secrets.compare_digest(
+            bearer, board.local_token or ""
+        )
+
+    @app.get("/admin", response_class=HTMLResponse)
+    def admin(request: Request, user: User | None = Depends(current_user)) -> HTMLResponse:
+        if user is None:
+            raise HTTPException(303, headers={"Location": "/login?next=/admin"})
+        require_admin(user)
+        accounts = board.query("SELECT username, role, created_at FROM users ORDER BY username")
+        return render(request, "admin.html.j2", user, sync=board.runner.state, accounts=accounts)
+
+    @app.post("/admin/sync")
+    def admin_sync(csrf: str = Form(""), user: User | None = Depends(current_user)) -> Response:
+        admin_user = require_admin(user)
+        require_csrf(admin_user, csrf)
+        board.runner.start(f"user:{admin_user.username}")
+        return RedirectResponse("/admin", status_code=303)
+
+    @app.post("/api/admin/sync", status_code=202)
+    def api_sync(request: Request, user: User | None = Depends(current_user)) -> dict[str, Any]:
+        if local_caller(request):
+            who = "cli"
+        else:
+            admin_user = require_admin(user)
+            # a session cookie alone is not enough for a state change: the CSRF token too
+            require_csrf(admin_user, request.headers.get("x-csrf-token", ""))
+            who = f"user:{admin_user.username}"
+        started = board.runner.start(who)
+        return {"started": started, **board.runner.state}
+
+    @app.get("/api/admin/sync")
+    def api_sync_state(
+        request: Request, user: User | None = Depends(current_user)
+    ) -> dict[str, Any]:
+        if not local_caller(request):
+            require_admin(user)
+        return dict(board.runner.state)
 
     # -- login ----------------------------------------------------------------------------
     @app.get("/login", response_class=HTMLResponse)

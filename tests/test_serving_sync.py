@@ -1,0 +1,104 @@
+"""Syncing while the dashboard serves: admin-only, CSRF-checked, readers never blocked, and
+`catherd sync` hands the work to the running server."""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import uvicorn
+from fastapi.testclient import TestClient
+
+from catherd.config import Config, RepositorySpec
+from catherd.store.database import Store
+from catherd.web.app import create_app
+from catherd.web.auth import add_user
+from catherd.web.syncing import announce, serve_file, withdraw
+
+PASSWORD = "correct horse battery"  # synthetic accounts made by the tests
+
+
+def app_for(tmp_path: Path, location: str) -> TestClient:
+    db = tmp_path / "s.duckdb"
+    with Store(db) as store:
+        add_user(store, "ada", PASSWORD, "admin")
+        add_user(store, "vic", PASSWORD, "viewer")
+    config = Config(root=tmp_path, db=db, repositories=[RepositorySpec(location)])
+    return TestClient(create_app(db, config=config), base_url="http://127.0.0.1")
+
+
+def session(client: TestClient, who: str) -> tuple[TestClient, str]:
+    browser = TestClient(client.app, base_url="http://127.0.0.1")
+    browser.post("/login", data={"username": who, "password": PASSWORD})
+    token = re.search(r'name="csrf" value="([^"]+)"', browser.get("/").text).group(1)
+    return browser, token
+
+
+def test_admins_sync_from_the_page_and_readers_are_not_blocked(
+    tmp_path: Path, mirrors: dict[str, Path]
+) -> None:
+    client = app_for(tmp_path, str(mirrors["networkx"]))
+    viewer, viewer_token = session(client, "vic")
+    assert (
+        viewer.post("/admin/sync", data={"csrf": viewer_token}, follow_redirects=False).status_code
+        == 403
+    )
+    admin, token = session(client, "ada")
+    assert admin.post("/admin/sync", data={}, follow_redirects=False).status_code == 403  # no CSRF
+    assert (
+        admin.post("/admin/sync", data={"csrf": token}, follow_redirects=False).status_code == 303
+    )
+    runner = client.app.state.board.runner
+    seen, slowest = set(), 0.0
+    while runner.state.get("running"):
+        started = time.monotonic()
+        answer = client.get("/api/overview")
+        slowest = max(slowest, time.monotonic() - started)
+        assert answer.status_code == 200
+        seen.add(answer.json()["totals"]["commits"])
+    runner.wait()
+    assert runner.state["ok"] and runner.state["commits_added"] == 8382
+    assert seen <= {0, 8382}  # readers see before or after, never half a repository
+    assert slowest < 5
+    assert client.get("/api/overview").json()["totals"]["commits"] == 8382
+    assert "finished" in admin.get("/admin").text
+
+
+def test_cli_sync_asks_the_running_server(tmp_path: Path, mirrors: dict[str, Path]) -> None:
+    client = app_for(tmp_path, str(mirrors["devstats"]))
+    board = client.app.state.board
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(client.app, host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    board.local_token = announce(board.store.path, f"http://127.0.0.1:{port}")
+    assert serve_file(board.store.path).stat().st_mode & 0o777 == 0o600
+    try:
+        command = [sys.executable, "-m", "catherd", "sync", "--db", str(board.store.path)]
+        proc = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    finally:
+        withdraw(board.store.path)
+        server.should_exit = True
+        thread.join(timeout=10)
+    assert proc.returncode == 0, proc.stderr
+    assert "holds the store" in proc.stdout and "146 commits added" in proc.stdout
+    assert board.store.scalar("SELECT count(*) FROM commits") == 146
+
+
+def test_the_local_token_is_required(tmp_path: Path, mirrors: dict[str, Path]) -> None:
+    client = app_for(tmp_path, str(mirrors["devstats"]))
+    client.app.state.board.local_token = "the-real-token"
+    forged = client.post("/api/admin/sync", headers={"Authorization": "Bearer guessed"})
+    assert forged.status_code == 403
+    assert client.get("/api/admin/sync").status_code == 403
