@@ -1,0 +1,115 @@
+"""Benchmark the dashboard's answer times on a large store.
+
+    python benchmarks/web.py [--commits 500000] [--items 100000] [--repeat 3]
+
+The store is SYNTHETIC (made here with SQL: names, dates and sizes drawn at random, no real
+data) because no real store of that size can be shipped: it has COMMITS commits by 5,000
+people over 20 years, with 2 changed files each, and ITEMS GitHub issues and pull requests
+with comments and reviews. Every page and API call is then asked REPEAT times through the
+ASGI application (server time, no network) and the median is printed against the 300 ms
+target, with a plain `SELECT count(*)` on the same store as the reference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+from catherd.config import Config
+from catherd.pipeline import refresh_identities
+from catherd.store.database import Store
+from catherd.web.app import create_app
+from catherd.web.auth import add_user
+
+PAGES = [
+    "/", "/metrics?name=active_contributors&by=quarter", "/metrics?name=bus_factor&by=year",
+    "/metrics?name=time_to_first_response&by=quarter", "/contributors", "/organisations",
+    "/newcomers", "/triage", "/repositories", "/api/overview", "/api/people",
+    "/api/metrics/commits?by=month", "/api/metrics/retention?by=year",
+]  # fmt: skip
+
+
+def build(db: Path, commits: int, items: int) -> None:
+    with Store(db) as store, store.transaction() as con:
+        con.execute("INSERT INTO repositories VALUES (1, 'synthetic', 'synthetic', 'worktree', '', "
+                    "false, 'main', now(), now())")  # fmt: skip
+        con.execute(f"""
+            INSERT INTO commits SELECT md5(i::VARCHAR), [md5((i - 1)::VARCHAR)],
+              'Person ' || (hash(i) % 5000), 'person' || (hash(i) % 5000) || '@example.org',
+              'Person ' || (hash(i) % 5000), 'person' || (hash(i) % 5000) || '@example.org',
+              TIMESTAMPTZ '2006-01-01' + to_seconds(i * (630720000 // {commits})), 0,
+              'ci', 'ci@example.org', 'ci', 'ci@example.org',
+              TIMESTAMPTZ '2006-01-01' + to_seconds(i * (630720000 // {commits})), 0,
+              'synthetic commit ' || i, NULL, NULL
+            FROM range({commits}) t(i)""")
+        con.execute("INSERT INTO repo_commits SELECT 1, sha FROM commits")
+        con.execute("""INSERT INTO commit_files SELECT sha, 'dir' || (hash(sha) % 40) || '/f' || k
+                       || '.py', NULL, 10, 3, false FROM commits, range(2) r(k)""")  # fmt: skip
+        con.execute(f"""
+            INSERT INTO github_raw SELECT 'o/r', 'issue', i::VARCHAR,
+              TIMESTAMPTZ '2015-01-01' + to_seconds(i * (315360000 // {items})), now(),
+              json_object('id', i, 'number', i, 'title', 'synthetic item ' || i,
+                'state', CASE WHEN i % 5 = 0 THEN 'open' ELSE 'closed' END,
+                'user', json_object('login', 'user' || (hash(i) % 3000), 'type', 'User'),
+                'created_at', strftime(TIMESTAMP '2015-01-01' + to_seconds(i * (315360000 // {items})), '%Y-%m-%dT%H:%M:%SZ'),
+                'updated_at', strftime(TIMESTAMP '2015-01-02' + to_seconds(i * (315360000 // {items})), '%Y-%m-%dT%H:%M:%SZ'),
+                'closed_at', CASE WHEN i % 5 = 0 THEN NULL ELSE strftime(TIMESTAMP '2015-01-03' + to_seconds(i * (315360000 // {items})), '%Y-%m-%dT%H:%M:%SZ') END,
+                'pull_request', CASE WHEN i % 2 = 0 THEN json_object('html_url', 'https://github.com/o/r/pull/' || i) END)
+            FROM range(1, {items} + 1) t(i)""")  # noqa: E501
+        con.execute(f"""
+            INSERT INTO github_raw SELECT 'o/r', 'issue_comment', i::VARCHAR, NULL, now(),
+              json_object('id', i, 'issue_url', 'https://api.github.com/repos/o/r/issues/' || (i % {items} + 1),
+                'user', json_object('login', 'user' || (hash(i * 7) % 3000), 'type', 'User'),
+                'created_at', strftime(TIMESTAMP '2015-01-01' + to_seconds(i * (315360000 // {items}) // 2), '%Y-%m-%dT%H:%M:%SZ'))
+            FROM range({items * 2}) t(i)""")  # noqa: E501
+    with Store(db) as store:
+        refresh_identities(store, Config(root=db.parent, db=db), force=True)
+        add_user(store, "bench", "benchmark password", "admin")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--commits", type=int, default=500_000)
+    parser.add_argument("--items", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "large.duckdb"
+        started = time.perf_counter()
+        build(db, args.commits, args.items)
+        print(f"synthetic store: {args.commits:,} commits, {args.items:,} issues/PRs "
+              f"(built in {time.perf_counter() - started:.1f} s)")  # fmt: skip
+        warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+        from fastapi.testclient import TestClient
+
+        client = TestClient(create_app(db), base_url="http://127.0.0.1")
+        client.post("/login", data={"username": "bench", "password": "benchmark password"})
+        reference = []
+        for _ in range(args.repeat):
+            started = time.perf_counter()
+            client.app.state.board.query("SELECT count(*) FROM contributions")
+            reference.append(time.perf_counter() - started)
+        print(f"{'reference: SELECT count(*)':<52}{statistics.median(reference) * 1000:8.1f} ms")
+        over = 0
+        for path in PAGES:
+            client.get(path)  # the first answer warms caches (ibis compilation, chart renderer)
+            times = []
+            for _ in range(args.repeat):
+                started = time.perf_counter()
+                status = client.get(path).status_code
+                times.append(time.perf_counter() - started)
+            median = statistics.median(times) * 1000
+            over += median > 300
+            flag = "" if median <= 300 else "  over 300 ms"
+            print(f"{path:<52}{median:8.1f} ms  (HTTP {status}){flag}")
+        print(f"{len(PAGES) - over} of {len(PAGES)} answers under 300 ms")
+
+
+if __name__ == "__main__":
+    main()
