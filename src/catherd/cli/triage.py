@@ -45,7 +45,7 @@ def triage(
     config = load_config(config_file, db)
     rules = TriageRules.from_config(config.triage)
     with Store(config.db, read_only=True) as store:
-        queue = triage_queue(store, rules, parse_moment(as_of))[:limit]
+        queue = triage_queue(store, rules, parse_moment(as_of), limit)
     if as_json:
         emit_json(queue)
     elif markdown:

@@ -126,12 +126,14 @@ _EXPLAIN = {
 }
 
 
-def triage_queue(store: Store, rules: TriageRules, as_of: datetime) -> list[dict[str, Any]]:
+def triage_queue(
+    store: Store, rules: TriageRules, as_of: datetime, limit: int | None = None
+) -> list[dict[str, Any]]:
     """The items needing a person at ``as_of``: newcomers first, then the longest wait."""
     rows = store.rows(
         f"SELECT * FROM ({_QUEUE}) WHERE reason IS NOT NULL "
-        "ORDER BY newcomer DESC, waiting_days DESC, repo, number",
-        {"as_of": as_of, "team": list(rules.team), "events": list(TRIAGE_EVENTS),
+        "ORDER BY newcomer DESC, waiting_days DESC, repo, number LIMIT $limit",
+        {"as_of": as_of, "team": list(rules.team), "events": list(TRIAGE_EVENTS), "limit": limit,
          "response": rules.response_days,
          "review": rules.review_days, "reply": rules.reply_days, "stale": rules.stale_days},
     )  # fmt: skip

@@ -202,7 +202,8 @@ def create_app(
     def triage_page(request: Request, user: User | None = Depends(current_user)) -> HTMLResponse:
         if user is None or not user.can("team"):
             raise HTTPException(403 if user else 303, headers={"Location": "/login?next=/triage"})
-        queue = triage_queue(board.store, TriageRules.from_config(board.triage), datetime.now(UTC))
+        rules = TriageRules.from_config(board.triage)
+        queue = triage_queue(board.store, rules, datetime.now(UTC), limit=100)
         load = run_metric(board.store, "review_load", Params())
         spread = gini([r["reviews"] for r in load])
         return render(request, "triage.html.j2", user, queue=queue, load=load, gini=spread)
