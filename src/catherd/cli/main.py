@@ -332,16 +332,7 @@ def metrics(
 ) -> None:
     """List the metrics, or compute one."""
     if name is None:
-        listing = [
-            {
-                "name": m.name,
-                "title": m.title,
-                "unit": m.unit,
-                "chaoss": m.chaoss,
-                "summary": m.summary,
-            }
-            for m in REGISTRY.values()
-        ]
+        listing = [m.describe() for m in REGISTRY.values()]
         if as_json:
             emit_json(listing)
             return

@@ -88,9 +88,13 @@ class Metric:
     summary: str
     function: MetricFunction
     chaoss: str | None = None
-    zero_fill: tuple[str, ...] = field(
-        default_factory=tuple
-    )  # columns that are 0 in an empty period
+    # columns that are 0 in an empty period
+    zero_fill: tuple[str, ...] = field(default_factory=tuple)
+
+    def describe(self) -> dict[str, str | None]:
+        """What lists of metrics show (CLI, API)."""
+        return {"name": self.name, "title": self.title, "unit": self.unit,
+                "chaoss": self.chaoss, "summary": self.summary}  # fmt: skip
 
 
 REGISTRY: dict[str, Metric] = {}

@@ -331,16 +331,7 @@ def create_app(
     # -- API ------------------------------------------------------------------------------
     @app.get("/api/metrics")
     def api_metrics(user: User | None = Depends(page_access("metrics"))) -> list[dict[str, Any]]:
-        return [
-            {
-                "name": m.name,
-                "title": m.title,
-                "unit": m.unit,
-                "chaoss": m.chaoss,
-                "summary": m.summary,
-            }
-            for m in REGISTRY.values()
-        ]
+        return [m.describe() for m in REGISTRY.values()]
 
     @app.get("/api/metrics/{name}")
     def api_metric(
