@@ -348,9 +348,7 @@ def create_app(
     def api_overview(
         by: str = "quarter", user: User | None = Depends(page_access("overview"))
     ) -> dict[str, Any]:
-        data = overview_data(board, _params(by=by))
-        data.pop("charts")
-        return data
+        return overview_data(board, _params(by=by), chart=False)
 
     @app.get("/api/people")
     def api_people(
@@ -409,7 +407,7 @@ def metric_data(
     return rows, charts.line_chart(rows, "period", {numeric[0]: label}, title, label)
 
 
-def overview_data(board: Dashboard, params: Params) -> dict[str, Any]:
+def overview_data(board: Dashboard, params: Params, chart: bool = True) -> dict[str, Any]:
     active = run_metric(board.store, "active_contributors", params)
     new = {r["period"]: r["newcomers"] for r in run_metric(board.store, "new_contributors", params)}
     trend = [
@@ -426,18 +424,13 @@ def overview_data(board: Dashboard, params: Params) -> dict[str, Any]:
         "(SELECT count(*) FROM repositories) AS repositories, "
         "(SELECT count(*) FROM gh_items WHERE state = 'open') AS open_items"
     )[0]
-    chart = (
-        charts.line_chart(
-            trend,
-            "period",
-            {"active": "Active contributors", "new": "New contributors"},
-            f"Contributors per {params.by}",
-            "people",
-        )
-        if trend
-        else None
-    )
-    return {"totals": totals, "trend": trend, "charts": {"contributors": chart}}
+    data: dict[str, Any] = {"totals": totals, "trend": trend}
+    if chart:  # pages only: the API gives the numbers, not a picture
+        series = {"active": "Active contributors", "new": "New contributors"}
+        title = f"Contributors per {params.by}"
+        svg = charts.line_chart(trend, "period", series, title, "people") if trend else None
+        data["charts"] = {"contributors": svg}
+    return data
 
 
 _SORTS = {
