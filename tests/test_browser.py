@@ -72,9 +72,13 @@ def test_browse_every_page_in_chromium(server: str) -> None:
         page.click("table tbody tr:first-child a")
         assert page.locator("h2", has_text="Identities").count() == 1
         page.screenshot(path=str(ARTIFACTS / "person.png"))
-        for path, name in (("/", "overview"), ("/metrics?name=bus_factor&by=year", "metrics"),
-                           ("/organisations", "organisations"), ("/newcomers", "newcomers"),
-                           ("/triage", "triage"), ("/repositories", "repositories")):  # fmt: skip
+        pages = [
+            ("/", "overview"), ("/metrics?name=bus_factor&by=year", "metrics"),
+            ("/organisations", "organisations"), ("/newcomers", "newcomers"),
+            ("/triage", "triage"), ("/repositories", "repositories"), ("/reports", "reports"),
+            ("/contributors?newcomers=true", "newcomers-filter"),
+        ]  # fmt: skip
+        for path, name in pages:
             response = page.goto(f"{server}{path}")
             assert response is not None and response.status == 200, path
             if name in ("overview", "metrics"):

@@ -111,3 +111,25 @@ def test_every_page_answers_and_team_pages_are_guarded(client: TestClient) -> No
     assert abs(sum(o["share"] for o in organisations) - 1) < 1e-9
     newcomers = team.get("/api/newcomers").json()
     assert newcomers and {"came_back_90_days", "first_at"} <= set(newcomers[0])
+
+
+def test_filters_and_reports(client: TestClient) -> None:
+    team = login(client, "tom")
+    everyone = team.get("/api/people").json()
+    gmail = team.get("/api/people?org=personal").json()
+    assert 0 < len(gmail) < len(everyone)
+    assert team.get("/api/people?repo=cloudpickle").json() == everyone  # one repository here
+    assert team.get("/api/people?repo=nope").json() == []
+    recent = team.get("/api/people?newcomers=true").json()
+    assert 0 < len(recent) < len(everyone)
+    assert all(p["first_at"] >= "2024-11" for p in recent)  # the last year of data ends 2025-11
+    by_repo = team.get("/api/metrics/commits?by=year&repo=cloudpickle").json()
+    assert by_repo["rows"] == team.get("/api/metrics/commits?by=year").json()["rows"]
+    assert team.get("/api/metrics/commits?repo=nope").status_code == 422
+    html = team.get("/reports/community.html")
+    assert html.status_code == 200 and html.text.count("<svg") == 4
+    assert not EMAIL.search(html.text)
+    markdown = team.get("/reports/community.md?by=year")
+    assert markdown.headers["content-disposition"].endswith('community-report.md"')
+    assert "## Top contributors" in markdown.text
+    assert client.get("/reports/community.html", follow_redirects=False).status_code == 303

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import secrets
+import tempfile
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from catherd.errors import InputError
 from catherd.metrics import REGISTRY, Params
 from catherd.metrics.runner import period_label, run_metric
 from catherd.reports import charts
+from catherd.reports.community import write_report
 from catherd.store.database import Store
 from catherd.store.inventory import status_data
 from catherd.triage.queue import TriageRules, triage_queue
@@ -122,10 +124,18 @@ def create_app(
         request: Request,
         q: str = "",
         sort: str = "contributions",
+        org: str = "",
+        repo: str = "",
+        newcomers: bool = False,
         user: User | None = Depends(page_access("contributors")),
     ) -> HTMLResponse:
-        rows = people_data(board, q, sort, with_emails=bool(user and user.can("team")))
-        return render(request, "contributors.html.j2", user, people=rows, q=q, sort=sort)
+        team = bool(user and user.can("team"))
+        rows = people_data(board, q, sort, team, org, repo, newcomers)
+        return render(
+            request, "contributors.html.j2", user, people=rows, q=q, sort=sort, org=org,
+            repo=repo, newcomers=newcomers, repositories=repository_names(board),
+            organisations=board.query("SELECT org_id, name FROM organisations ORDER BY name"),
+        )  # fmt: skip
 
     @app.get("/people/{person_id}", response_class=HTMLResponse)
     def person(
@@ -143,9 +153,10 @@ def create_app(
         by: str = "quarter",
         since: str | None = None,
         until: str | None = None,
+        repo: str = "",
         user: User | None = Depends(page_access("metrics")),
     ) -> HTMLResponse:
-        rows, chart = metric_data(board, name, _params(by, since, until))
+        rows, chart = metric_data(board, name, _params(by, since, until, repo))
         rows = [
             {
                 k: period_label(date.fromisoformat(v), by) if k == "period" else v
@@ -162,6 +173,8 @@ def create_app(
             by=by,
             since=since or "",
             until=until or "",
+            repo=repo,
+            repositories=repository_names(board),
             rows=rows,
             chart=chart,
         )
@@ -172,9 +185,10 @@ def create_app(
         by: str = "quarter",
         since: str | None = None,
         until: str | None = None,
+        repo: str = "",
         user: User | None = Depends(page_access("metrics")),
     ) -> Response:
-        rows, _ = metric_data(board, name, _params(by, since, until), chart=False)
+        rows, _ = metric_data(board, name, _params(by, since, until, repo), chart=False)
         out = io.StringIO()
         if rows:
             writer = csv.DictWriter(out, fieldnames=list(rows[0]))
@@ -231,6 +245,29 @@ def create_app(
         user: User | None = Depends(page_access("repositories")),
     ) -> dict[str, Any]:
         return status_data(board.store)
+
+    @app.get("/reports", response_class=HTMLResponse)
+    def reports(
+        request: Request, user: User | None = Depends(page_access("reports"))
+    ) -> HTMLResponse:
+        return render(request, "reports.html.j2", user)
+
+    @app.get("/reports/community.{fmt}")
+    def report_file(
+        fmt: str, by: str = "quarter", since: str | None = None, until: str | None = None,
+        user: User | None = Depends(page_access("reports")),
+    ) -> Response:  # fmt: skip
+        """The community report, written afresh (HTML with inline charts, or Markdown)."""
+        if fmt not in ("html", "md"):
+            raise HTTPException(404, "reports come as .html or .md")
+        with tempfile.TemporaryDirectory() as folder:
+            write_report(board.store, Path(folder), board.runner.config.project_name,
+                         _params(by, since, until))  # fmt: skip
+            name = "index.html" if fmt == "html" else "report.md"
+            text = (Path(folder) / name).read_text(encoding="utf-8")
+        media = "text/html" if fmt == "html" else "text/markdown"
+        disposition = f'attachment; filename="community-report.{fmt}"'
+        return Response(text, media_type=media, headers={"Content-Disposition": disposition})
 
     # -- administration -------------------------------------------------------------------
     def require_admin(user: User | None) -> User:
@@ -339,10 +376,11 @@ def create_app(
         by: str = "quarter",
         since: str | None = None,
         until: str | None = None,
+        repo: str = "",
         user: User | None = Depends(page_access("metrics")),
     ) -> dict[str, Any]:
-        rows, _ = metric_data(board, name, _params(by, since, until), chart=False)
-        return {"metric": name, "by": by, "rows": rows}
+        rows, _ = metric_data(board, name, _params(by, since, until, repo), chart=False)
+        return {"metric": name, "by": by, "repository": repo or None, "rows": rows}
 
     @app.get("/api/overview")
     def api_overview(
@@ -354,9 +392,13 @@ def create_app(
     def api_people(
         q: str = "",
         sort: str = "contributions",
+        org: str = "",
+        repo: str = "",
+        newcomers: bool = False,
         user: User | None = Depends(page_access("contributors")),
     ) -> list[dict[str, Any]]:
-        return people_data(board, q, sort, with_emails=bool(user and user.can("team")))
+        team = bool(user and user.can("team"))
+        return people_data(board, q, sort, team, org, repo, newcomers)
 
     @app.get("/api/people/{person_id}")
     def api_person(
@@ -376,12 +418,15 @@ def require_csrf(user: User | None, token: str) -> None:
         raise HTTPException(403, "missing or wrong CSRF token")
 
 
-def _params(by: str = "quarter", since: str | None = None, until: str | None = None) -> Params:
+def _params(
+    by: str = "quarter", since: str | None = None, until: str | None = None, repo: str | None = None
+) -> Params:
     try:
         return Params(
             since=date.fromisoformat(since) if since else None,
             until=date.fromisoformat(until) if until else None,
             by=by,
+            repository=repo or None,
         )
     except (ValueError, InputError) as exc:
         raise HTTPException(422, str(exc)) from exc
@@ -392,7 +437,10 @@ def metric_data(
 ) -> tuple[list[dict[str, Any]], str | None]:
     if name not in REGISTRY:
         raise HTTPException(404, f"unknown metric {name!r}")
-    rows = run_metric(board.store, name, params)
+    try:
+        rows = run_metric(board.store, name, params)
+    except InputError as exc:
+        raise HTTPException(422, str(exc)) from exc
     rows = [
         {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()} for r in rows
     ]
@@ -441,15 +489,32 @@ _SORTS = {
 }
 
 
-def people_data(board: Dashboard, q: str, sort: str, with_emails: bool) -> list[dict[str, Any]]:
+def repository_names(board: Dashboard) -> list[str]:
+    return [r["name"] for r in board.query("SELECT name FROM repositories ORDER BY name")]
+
+
+def people_data(
+    board: Dashboard, q: str, sort: str, with_emails: bool, org: str = "", repo: str = "",
+    newcomers: bool = False,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """People with their contributions; ``org``/``repo`` keep those who contributed there,
+    ``newcomers`` those whose first contribution is in the last year of the data."""
     order = _SORTS.get(sort, _SORTS["contributions"])
     rows = board.query(
+        "WITH c AS (SELECT * FROM contributions WHERE ($org = '' OR org_id = $org) "
+        "  AND ($repo = '' OR sha IN (SELECT sha FROM repo_commits JOIN repositories "
+        "  USING (repo_id) WHERE name = $repo))), "
+        "firsts AS (SELECT person_id, min(contributed_at) AS first_ever FROM contributions "
+        "  GROUP BY 1) "
         "SELECT p.person_id, p.display_name, p.primary_email, count(c.sha) AS contributions, "
         "min(c.contributed_at) AS first_at, max(c.contributed_at) AS last_at "
-        "FROM people p LEFT JOIN contributions c USING (person_id) "
-        "WHERE NOT p.is_bot AND NOT p.hidden AND (? = '' OR p.display_name ILIKE '%' || ? || '%') "
+        "FROM people p JOIN c USING (person_id) JOIN firsts f USING (person_id) "
+        "WHERE NOT p.is_bot AND NOT p.hidden "
+        "AND ($q = '' OR p.display_name ILIKE '%' || $q || '%') "
+        "AND (NOT $newcomers OR f.first_ever >= "
+        "  (SELECT max(contributed_at) FROM contributions) - INTERVAL 365 DAY) "
         f"GROUP BY ALL ORDER BY {order}, p.person_id LIMIT 500",
-        [q, q],
+        {"q": q, "org": org, "repo": repo, "newcomers": newcomers},
     )
     for row in rows:
         if not with_emails:
