@@ -34,6 +34,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, ingested: dict[str, Path]) 
     shutil.copy(ingested["networkx"], db)
     with Store(db) as store:
         add_user(store, "tom", PASSWORD, "team")
+        add_user(store, "vic", PASSWORD, "viewer")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -90,3 +91,29 @@ def test_browse_every_page_in_chromium(server: str) -> None:
         assert download.value.suggested_filename == "commits.csv"
         browser.close()
     assert errors == []
+
+
+def test_security_from_the_browser(server: str) -> None:
+    """What an anonymous visitor and a viewer can do, tried from a real browser."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        anonymous = browser.new_page()
+        for path in ("/contributors", "/triage", "/admin", "/reports"):
+            anonymous.goto(f"{server}{path}")
+            assert "/login" in anonymous.url, path
+        assert anonymous.request.get(f"{server}/api/people").status == 401
+        overview = anonymous.goto(f"{server}/")
+        assert overview is not None and "@" not in anonymous.content().replace("&#64;", "")
+        viewer = browser.new_page()
+        viewer.goto(f"{server}/login")
+        viewer.fill("input[name=username]", "vic")
+        viewer.fill("input[name=password]", PASSWORD)
+        viewer.click("button.primary")
+        viewer.wait_for_url(f"{server}/")
+        # a viewer's session posting without (or with) a CSRF token cannot start a sync
+        assert viewer.request.post(f"{server}/admin/sync", form={}).status == 403
+        token = viewer.locator("input[name=csrf]").first.get_attribute("value")
+        assert viewer.request.post(f"{server}/admin/sync", form={"csrf": token}).status == 403
+        assert viewer.request.post(f"{server}/logout", form={}).status == 403  # no CSRF token
+        browser.close()

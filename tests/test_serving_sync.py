@@ -102,3 +102,27 @@ def test_the_local_token_is_required(tmp_path: Path, mirrors: dict[str, Path]) -
     forged = client.post("/api/admin/sync", headers={"Authorization": "Bearer guessed"})
     assert forged.status_code == 403
     assert client.get("/api/admin/sync").status_code == 403
+
+
+def test_admins_manage_accounts_from_the_page(tmp_path: Path, mirrors: dict[str, Path]) -> None:
+    client = app_for(tmp_path, str(mirrors["devstats"]))
+    admin, token = session(client, "ada")
+    form = {"csrf": token, "action": "add", "username": "new", "role": "team",
+            "password": "a long enough password"}  # fmt: skip
+    assert (
+        admin.post("/admin/users", data={**form, "csrf": ""}, follow_redirects=False).status_code
+        == 403
+    )
+    assert admin.post("/admin/users", data=form, follow_redirects=False).status_code == 303
+    assert admin.post("/admin/users", data={**form, "password": "short"}).status_code == 422
+    newcomer = TestClient(client.app, base_url="http://127.0.0.1")
+    login = {"username": "new", "password": "a long enough password"}
+    assert newcomer.post("/login", data=login, follow_redirects=False).status_code == 303
+    off = {"csrf": token, "action": "disable", "username": "new"}
+    assert admin.post("/admin/users", data=off, follow_redirects=False).status_code == 303
+    again = TestClient(client.app, base_url="http://127.0.0.1")
+    assert again.post("/login", data=login, follow_redirects=False).status_code == 401
+    own = {"csrf": token, "action": "disable", "username": "ada"}
+    assert admin.post("/admin/users", data=own).status_code == 422  # never one's own account
+    viewer, viewer_token = session(client, "vic")
+    assert viewer.post("/admin/users", data={**form, "csrf": viewer_token}).status_code == 403

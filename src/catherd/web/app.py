@@ -36,6 +36,7 @@ from catherd.web.auth import (
     LoginThrottle,
     Sessions,
     User,
+    add_user,
     check_password,
 )
 from catherd.web.syncing import SyncRunner
@@ -287,7 +288,7 @@ def create_app(
         if user is None:
             raise HTTPException(303, headers={"Location": "/login?next=/admin"})
         require_admin(user)
-        accounts = board.query("SELECT username, role, created_at FROM users ORDER BY username")
+        accounts = board.query("SELECT username, role, created_at, disabled FROM users ORDER BY 1")
         return render(request, "admin.html.j2", user, sync=board.runner.state, accounts=accounts)
 
     @app.post("/admin/sync")
@@ -295,6 +296,35 @@ def create_app(
         admin_user = require_admin(user)
         require_csrf(admin_user, csrf)
         board.runner.start(f"user:{admin_user.username}")
+        return RedirectResponse("/admin", status_code=303)
+
+    @app.post("/admin/users")
+    def admin_users(
+        request: Request,
+        csrf: str = Form(""),
+        username: str = Form(...),
+        action: str = Form("add"),
+        role: str = Form("viewer"),
+        password: str = Form(""),
+        user: User | None = Depends(current_user),
+    ) -> Response:
+        """Add an account, or disable / enable one (never the administrator's own)."""
+        admin_user = require_admin(user)
+        require_csrf(admin_user, csrf)
+        handle = Store.on_cursor(board.store)
+        try:
+            if action == "add":
+                add_user(handle, username, password, role)
+            elif action in ("disable", "enable") and username != admin_user.username:
+                with handle.transaction():
+                    handle.con.execute("UPDATE users SET disabled = ? WHERE username = ?",
+                                       [action == "disable", username])  # fmt: skip
+            else:
+                raise InputError(f"cannot {action} {username!r}")
+        except InputError as exc:
+            raise HTTPException(422, str(exc)) from exc
+        finally:
+            handle.close()
         return RedirectResponse("/admin", status_code=303)
 
     @app.post("/api/admin/sync", status_code=202)
