@@ -22,6 +22,7 @@ from pathlib import Path
 from catherd.config import Config
 from catherd.pipeline import refresh_identities
 from catherd.store.database import Store
+from catherd.store.github_tables import refresh_github_tables
 from catherd.web.app import create_app
 from catherd.web.auth import add_user
 
@@ -66,6 +67,7 @@ def build(db: Path, commits: int, items: int) -> None:
                 'user', json_object('login', 'user' || (hash(i * 7) % 3000), 'type', 'User'),
                 'created_at', strftime(TIMESTAMP '2015-01-01' + to_seconds(i * (315360000 // {items}) // 2), '%Y-%m-%dT%H:%M:%SZ'))
             FROM range({items * 2}) t(i)""")  # noqa: E501
+        refresh_github_tables(con)  # as a GitHub sync ends
     with Store(db) as store:
         refresh_identities(store, Config(root=db.parent, db=db), force=True)
         add_user(store, "bench", "benchmark password", "admin")

@@ -81,6 +81,7 @@ def test_label_flow_synthetic(tmp_path: Path) -> None:
     #1 spends 2 h in "needs triage" and is labelled again later and still is; #2 spends
     10 h until it is closed."""
     from catherd.store.github_loader import upsert_raw
+    from catherd.store.github_tables import refresh_github_tables
 
     def event(n: int, number: int, kind: str, at: str, label: str) -> dict:
         actor = {"login": "triager", "type": "User"}
@@ -101,6 +102,7 @@ def test_label_flow_synthetic(tmp_path: Path) -> None:
                 event(3, 1, "labeled", "2024-01-03T00:00:00Z", "needs triage"),
                 event(4, 2, "labeled", "2024-01-02T00:00:00Z", "needs triage"),
             ])  # fmt: skip
+            refresh_github_tables(store.con)
         (row,) = run_metric(store, "label_flow", Params(by="month"))
     assert (row["label"], row["added"], row["ended"], row["still_labelled"]) == (
         "needs triage",

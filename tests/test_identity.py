@@ -272,6 +272,7 @@ def test_github_logins_link_people_and_mark_bots(
     from catherd.config import Config
     from catherd.pipeline import refresh_identities
     from catherd.store.github_loader import upsert_raw
+    from catherd.store.github_tables import refresh_github_tables
 
     store, _ = synthetic
     squash = store.scalar("SELECT sha FROM commits WHERE author_email = 'JANE@corp.example'")
@@ -288,6 +289,7 @@ def test_github_logins_link_people_and_mark_bots(
         upsert_raw(store, "o/r", "issue", [issue])
         upsert_raw(store, "o/r", "pull", [pull], key="number")
         upsert_raw(store, "o/r", "issue_comment", [bot_comment])
+        refresh_github_tables(store.con)
     refresh_identities(store, Config(root=tmp_path, db=store.path), force=True)
     jane = _person_of(store, "jane@corp.example", "Jane Doe")
     assert _person_of(store, "jdoe@users.noreply.github.com") == jane  # linked by the squash

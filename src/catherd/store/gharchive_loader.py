@@ -16,6 +16,7 @@ from catherd.errors import InputError
 from catherd.sources.gharchive import ArchiveStats, Record, read_events
 from catherd.store.database import Store
 from catherd.store.github_loader import upsert_raw
+from catherd.store.github_tables import refresh_github_tables
 
 CURSOR_SOURCE = "gharchive"
 _BATCH = 5_000
@@ -61,6 +62,9 @@ def import_archives(
             done[path.name] = digest
             store.set_cursor(CURSOR_SOURCE, 0, {"files": done})
         result.files += 1
+    if result.files:
+        with store.transaction() as con:
+            refresh_github_tables(con)
     return result
 
 

@@ -20,6 +20,7 @@ import pyarrow as pa
 from catherd.sources.github.client import GitHubError, Page
 from catherd.sources.github.repository import GRAPHQL_BATCH, UPDATED_LISTINGS, GitHubRepository
 from catherd.store.database import Store
+from catherd.store.github_tables import refresh_github_tables
 
 CURSOR_SOURCE = "github"
 Progress = Callable[[int, int], None]
@@ -113,7 +114,11 @@ def sync_github_repository(
     for kind in UPDATED_LISTINGS:
         _sync_listing(store, source, kind, cursor, result, save)
     _sync_events(store, source, cursor, result, save)
+    with store.transaction() as con:
+        refresh_github_tables(con)  # which pull requests are stale is read from gh_items
     _sync_pulls(store, source, repo_id, result, save)
+    with store.transaction() as con:
+        refresh_github_tables(con)
     result.requests = source.client.requests_made - start_requests
     with store.transaction():
         store.con.execute("UPDATE repositories SET synced_at = ? WHERE repo_id = ?",

@@ -117,7 +117,7 @@ MIGRATIONS: dict[int, list[str]] = {
         # Items are issues and pull requests as the issues API gives them, with the pull
         # request's details joined; pull requests known only from their own payload (GH
         # Archive's PullRequestEvent) come from those.
-        """CREATE VIEW gh_items AS
+        """CREATE VIEW gh_items_json AS
         SELECT i.repo,
                (i.payload->>'$.number')::INTEGER AS number,
                -- before 2013 every issue carried a pull_request object, with null URLs
@@ -162,7 +162,7 @@ MIGRATIONS: dict[int, list[str]] = {
           AND NOT EXISTS (SELECT 1 FROM github_raw i
                           WHERE i.repo = p.repo AND i.kind = 'issue'
                             AND i.payload->>'$.number' = p.key)""",
-        r"""CREATE VIEW gh_comments AS
+        r"""CREATE VIEW gh_comments_json AS
         SELECT repo, 'issue_comment' AS kind,
                regexp_extract(payload->>'$.issue_url', '/(\d+)$', 1)::INTEGER AS number,
                (payload->>'$.id')::BIGINT AS id,
@@ -179,7 +179,7 @@ MIGRATIONS: dict[int, list[str]] = {
         FROM github_raw WHERE kind = 'review_comment'""",
         # Reviews come from REST (one row each) or inside a GraphQL pull request node; the
         # same review read both ways (same id) counts once, as REST gave it.
-        r"""CREATE VIEW gh_reviews AS
+        r"""CREATE VIEW gh_reviews_json AS
         SELECT repo, number, id, reviewer, reviewer_is_bot, state, submitted_at FROM (
             SELECT repo, 0 AS source,
                    regexp_extract(payload->>'$.pull_request_url', '/(\d+)$', 1)::INTEGER AS number,
@@ -197,12 +197,7 @@ MIGRATIONS: dict[int, list[str]] = {
             WHERE kind = 'pull_graphql'
         )
         QUALIFY row_number() OVER (PARTITION BY repo, id ORDER BY source) = 1""",
-        # A pull request and the commit that landed it, when the store holds that commit.
-        """CREATE VIEW gh_pr_commits AS
-        SELECT i.repo, i.number, c.sha, len(c.parents) > 1 AS is_merge_commit
-        FROM gh_items i JOIN commits c ON c.sha = i.merge_commit_sha
-        WHERE i.is_pr AND i.merged_at IS NOT NULL""",
-        """CREATE VIEW gh_pull_files AS
+        """CREATE VIEW gh_pull_files_json AS
         SELECT DISTINCT repo, split_part(key, ':', 1)::INTEGER AS number,
                payload->>'$.filename' AS path
         FROM github_raw WHERE kind = 'pull_file'
@@ -210,7 +205,7 @@ MIGRATIONS: dict[int, list[str]] = {
         SELECT repo, key::INTEGER, f->>'$.path'
         FROM github_raw, unnest(CAST(payload->'$.files.nodes' AS JSON[])) AS n(f)
         WHERE kind = 'pull_graphql'""",
-        """CREATE VIEW gh_review_requests AS
+        """CREATE VIEW gh_review_requests_json AS
         SELECT DISTINCT repo, key::INTEGER AS number, lower(login) AS login
         FROM github_raw,
              unnest(CAST(json_extract_string(payload, '$.requested_reviewers[*].login')
@@ -220,7 +215,7 @@ MIGRATIONS: dict[int, list[str]] = {
         SELECT repo, key::INTEGER, lower(q->>'$.requestedReviewer.login')
         FROM github_raw, unnest(CAST(payload->'$.reviewRequests.nodes' AS JSON[])) AS n(q)
         WHERE kind = 'pull_graphql' AND (q->>'$.requestedReviewer.login') IS NOT NULL""",
-        """CREATE VIEW gh_events AS
+        """CREATE VIEW gh_events_json AS
         SELECT repo,
                (payload->>'$.issue.number')::INTEGER AS number,
                (payload->>'$.id')::BIGINT AS id,
@@ -233,6 +228,19 @@ MIGRATIONS: dict[int, list[str]] = {
                payload->>'$.requested_reviewer.login' AS requested_reviewer,
                payload->>'$.commit_id' AS commit_id
         FROM github_raw WHERE kind = 'event'""",
+        # What metrics read: the views above, materialised at each GitHub sync or import
+        # (store/github_tables.py), so no query extracts JSON again.
+        "CREATE TABLE gh_items AS SELECT * FROM gh_items_json",
+        "CREATE TABLE gh_comments AS SELECT * FROM gh_comments_json",
+        "CREATE TABLE gh_reviews AS SELECT * FROM gh_reviews_json",
+        "CREATE TABLE gh_pull_files AS SELECT * FROM gh_pull_files_json",
+        "CREATE TABLE gh_review_requests AS SELECT * FROM gh_review_requests_json",
+        "CREATE TABLE gh_events AS SELECT * FROM gh_events_json",
+        # A pull request and the commit that landed it, when the store holds that commit.
+        """CREATE VIEW gh_pr_commits AS
+        SELECT i.repo, i.number, c.sha, len(c.parents) > 1 AS is_merge_commit
+        FROM gh_items i JOIN commits c ON c.sha = i.merge_commit_sha
+        WHERE i.is_pr AND i.merged_at IS NOT NULL""",
     ],
     3: [
         # Web accounts: argon2 hashes only; roles admin > team > viewer.
