@@ -44,6 +44,16 @@ def test_counts_equal_what_git_reports(
         assert store.scalar("SELECT count(DISTINCT author_email) FROM commits") == len(emails)
         merges = int(git(repo, "rev-list", "--count", "--merges", "HEAD"))
         assert store.scalar("SELECT count(*) FROM commits WHERE len(parents) > 1") == merges
+        # each commit's stored totals are the sums of its file rows
+        assert (
+            store.scalar(
+                "SELECT count(*) FROM commits c LEFT JOIN (SELECT sha, count(*) AS n, "
+                "coalesce(sum(added), 0) AS a, coalesce(sum(deleted), 0) AS d FROM commit_files "
+                "GROUP BY sha) f USING (sha) WHERE c.files_changed <> coalesce(f.n, 0) "
+                "OR c.lines_added <> coalesce(f.a, 0) OR c.lines_deleted <> coalesce(f.d, 0)"
+            )
+            == 0
+        )
         # merge commits carry no file rows, as `git log --numstat` shows none for them
         assert (
             store.scalar(

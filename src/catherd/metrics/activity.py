@@ -21,20 +21,15 @@ from catherd.metrics.base import Sources, metric
     zero_fill=("commits", "merges", "files_changed", "lines_added", "lines_deleted"),
 )
 def commits(s: Sources) -> ir.Table:
-    c = s.commits
-    f = s.commit_files
-    per_commit = f.group_by("sha").aggregate(
-        files=f.count(), added=f.added.sum(), deleted=f.deleted.sum()
-    )
-    joined = c.left_join(per_commit, "sha")
+    c = s.commits  # each commit carries the totals of its file rows (stored with it)
     return (
-        joined.group_by(period=s.period(joined.authored_at))
+        c.group_by(period=s.period(c.authored_at))
         .aggregate(
-            commits=joined.count(),
-            merges=(joined.parents.length() > 1).sum(),
-            files_changed=joined.files.fill_null(0).sum(),
-            lines_added=joined.added.fill_null(0).sum(),
-            lines_deleted=joined.deleted.fill_null(0).sum(),
+            commits=c.count(),
+            merges=(c.parents.length() > 1).sum(),
+            files_changed=c.files_changed.sum(),
+            lines_added=c.lines_added.sum(),
+            lines_deleted=c.lines_deleted.sum(),
         )
         .order_by("period")
     )

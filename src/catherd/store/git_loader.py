@@ -245,7 +245,10 @@ def _load_batch(con: duckdb.DuckDBPyConnection, batch: LogBatch, repo_id: int) -
             "SEMI JOIN batch_new USING (sha)"
         )
         commits = con.execute(
-            "INSERT INTO commits SELECT c.* FROM batch_commits c SEMI JOIN batch_new USING (sha)"
+            "INSERT INTO commits SELECT c.*, coalesce(t.files, 0), coalesce(t.added, 0), "
+            "coalesce(t.deleted, 0) FROM batch_commits c SEMI JOIN batch_new USING (sha) "
+            "LEFT JOIN (SELECT sha, count(*) AS files, sum(added) AS added, "
+            "sum(deleted) AS deleted FROM batch_files GROUP BY sha) t USING (sha)"
         ).fetchall()[0]
         con.execute(
             "INSERT OR IGNORE INTO repo_commits SELECT ?, sha FROM batch_commits", [repo_id]

@@ -46,7 +46,10 @@ MIGRATIONS: dict[int, list[str]] = {
             committer_name_mapped VARCHAR, committer_email_mapped VARCHAR,
             committed_at TIMESTAMPTZ, committer_tz_minutes SMALLINT,
             message VARCHAR,
-            pr_number INTEGER, pr_source VARCHAR
+            pr_number INTEGER, pr_source VARCHAR,
+            -- totals of the commit's commit_files rows, kept with it for fast period sums
+            files_changed INTEGER NOT NULL, lines_added BIGINT NOT NULL,
+            lines_deleted BIGINT NOT NULL
         )""",
         """CREATE TABLE commit_files (
             sha VARCHAR NOT NULL,
