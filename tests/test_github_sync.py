@@ -52,7 +52,9 @@ def test_rows_loaded_equal_records_served_and_resync_changes_nothing(tmp_path: P
     with pygithub_server() as server, Store(tmp_path / "s.duckdb") as store:
         config = Config(root=tmp_path, db=store.path, github_api_url=server.url, github_token=None)
         spec = [RepositorySpec("github:PyGithub/PyGithub")]
-        first = sync(store, config, spec).github[0]
+        first_report = sync(store, config, spec)
+        first = first_report.github[0]
+        assert first_report.identities is not None  # GitHub data changed: identities rebuilt
         base = "/repos/PyGithub/PyGithub"
         assert (
             store.scalar("SELECT count(*) FROM gh_items") == served(server, f"{base}/issues") == 16
@@ -67,8 +69,9 @@ def test_rows_loaded_equal_records_served_and_resync_changes_nothing(tmp_path: P
         # 2012 answers give every issue a pull_request object with null URLs: none is a PR
         assert store.scalar("SELECT count(*) FROM gh_items WHERE is_pr") == 0
         before = table_digest(store)
-        second = sync(store, config, spec).github[0]
-        third = sync(store, config, spec).github[0]
+        second_report = sync(store, config, spec)
+        second, third = second_report.github[0], sync(store, config, spec).github[0]
+        assert second_report.identities is None  # nothing changed: nothing rebuilt
         assert second.changed == third.changed == 0
         assert third.not_modified > 0  # asked again with ETags: 304s, no rate limit spent
         assert table_digest(store) == before

@@ -25,6 +25,7 @@ from catherd.sources.git.repository import default_name, open_repository
 from catherd.sources.github.client import Clock, GitHubClient
 from catherd.sources.github.repository import GitHubRepository, is_github, parse_slug
 from catherd.store.database import Store
+from catherd.store.gharchive_loader import ImportResult, import_archives
 from catherd.store.git_loader import GitSyncResult, Progress, sync_git_repository
 from catherd.store.github_loader import GitHubSyncResult, sync_github_repository
 
@@ -72,7 +73,7 @@ def sync(
                 )
                 result.repository = name
                 if not result.unchanged:
-                    _bump_raw_version(store)
+                    store.bump_raw_version()
             report.repositories.append(result)
         except CatherdError as exc:
             if stop_on_error:
@@ -107,6 +108,10 @@ def _sync_github(
                     store, source, repo_id, progress(name) if progress else None
                 )
                 report.github.append(result)
+                if result.changed:
+                    # logins and bots read from GitHub data: identities must be rebuilt
+                    with store.transaction():
+                        store.bump_raw_version()
             except CatherdError as exc:
                 if stop_on_error:
                     raise
@@ -146,11 +151,6 @@ def _identity_fingerprint(store: Store, config: Config) -> str:
     return digest.hexdigest()
 
 
-def _bump_raw_version(store: Store) -> None:
-    current = int(store.scalar("SELECT value FROM meta WHERE key = 'raw_version'") or 0)
-    store.con.execute("INSERT OR REPLACE INTO meta VALUES ('raw_version', ?)", [str(current + 1)])
-
-
 def _register(
     store: Store, spec: RepositorySpec, location: str, kind: str, git_dir: str
 ) -> tuple[int, str]:
@@ -178,6 +178,23 @@ def _register(
         [repo_id, name, location, kind, git_dir, spec.all_branches, datetime.now(UTC)],
     )
     return repo_id, name
+
+
+def import_gharchive(
+    store: Store,
+    config: Config,
+    paths: list[Path],
+    repositories: set[str],
+    owners: set[str],
+    progress: Callable[[str], None] | None = None,
+) -> ImportResult:
+    """Import GH Archive dumps, then bring identity tables up to date (logins, bots)."""
+    result = import_archives(store, paths, repositories, owners, progress)
+    if result.changed:
+        with store.transaction():
+            store.bump_raw_version()
+    refresh_identities(store, config)
+    return result
 
 
 def known_repositories(store: Store) -> list[RepositorySpec]:

@@ -13,9 +13,9 @@ from rich.console import Console
 from catherd.cli.common import ConfigOption, DbOption, guarded
 from catherd.config import load_config
 from catherd.errors import InputError, SourceError
+from catherd.pipeline import import_gharchive
 from catherd.sources.github.repository import is_github, parse_slug
 from catherd.store.database import Store
-from catherd.store.gharchive_loader import import_archives
 
 app = typer.Typer(help="Import data that comes as files.", no_args_is_help=True)
 console = Console()
@@ -65,9 +65,11 @@ def gharchive(
             _download(s, Path(scratch)) if s.startswith(("http://", "https://")) else Path(s)
             for s in sources
         ]
-        result = import_archives(
-            store, paths, repositories, owners, lambda name: console.print(f"reading {name}")
-        )
+
+        def reading(name: str) -> None:
+            console.print(f"reading {name}")
+
+        result = import_gharchive(store, config, paths, repositories, owners, reading)
     stats = result.stats
     console.print(
         f"{result.files} file(s) imported ({len(result.skipped_files)} already imported): "

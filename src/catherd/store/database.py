@@ -110,6 +110,13 @@ class Store:
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
+    def bump_raw_version(self) -> None:
+        """Note that raw data changed, so derived tables get rebuilt. Inside a transaction."""
+        current = int(self.scalar("SELECT value FROM meta WHERE key = 'raw_version'") or 0)
+        self.con.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('raw_version', ?)", [str(current + 1)]
+        )
+
     def cursor_value(self, source: str, repo_id: int) -> dict[str, Any] | None:
         raw = self.scalar(
             "SELECT cursor FROM sync_cursors WHERE source = ? AND repo_id = ?", [source, repo_id]
