@@ -421,7 +421,3 @@ def report(
         paths = write_report(store, output, project, params)
     for path in paths:
         console.print(f"wrote {path}")
-
-
-def main() -> None:  # pragma: no cover - console entry point
-    app()

@@ -69,13 +69,11 @@ class Dashboard:
 
     def query(self, sql: str, params: Any = None) -> list[dict[str, Any]]:
         # one connection, one cursor per request: DuckDB cursors are safe across threads
-        cursor = self.store.con.cursor()
+        handle = Store.on_cursor(self.store)
         try:
-            result = cursor.execute(sql, params or [])
-            names = [d[0] for d in result.description]
-            return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+            return handle.rows(sql, params)
         finally:
-            cursor.close()
+            handle.close()
 
 
 def create_app(
@@ -151,16 +149,13 @@ def create_app(
     def metrics_page(
         request: Request,
         name: str = "active_contributors",
-        by: str = "quarter",
-        since: str | None = None,
-        until: str | None = None,
-        repo: str = "",
+        params: Params = Depends(metric_params),
         user: User | None = Depends(page_access("metrics")),
     ) -> HTMLResponse:
-        rows, chart = metric_data(board, name, _params(by, since, until, repo))
+        rows, chart = metric_data(board, name, params)
         rows = [
             {
-                k: period_label(date.fromisoformat(v), by) if k == "period" else v
+                k: period_label(date.fromisoformat(v), params.by) if k == "period" else v
                 for k, v in r.items()
             }
             for r in rows
@@ -171,10 +166,10 @@ def create_app(
             user,
             metrics=REGISTRY,
             name=name,
-            by=by,
-            since=since or "",
-            until=until or "",
-            repo=repo,
+            by=params.by,
+            since=params.since.isoformat() if params.since else "",
+            until=params.until.isoformat() if params.until else "",
+            repo=params.repository or "",
             repositories=repository_names(board),
             rows=rows,
             chart=chart,
@@ -183,13 +178,10 @@ def create_app(
     @app.get("/metrics.csv")
     def metrics_csv(
         name: str,
-        by: str = "quarter",
-        since: str | None = None,
-        until: str | None = None,
-        repo: str = "",
+        params: Params = Depends(metric_params),
         user: User | None = Depends(page_access("metrics")),
     ) -> Response:
-        rows, _ = metric_data(board, name, _params(by, since, until, repo), chart=False)
+        rows, _ = metric_data(board, name, params, chart=False)
         out = io.StringIO()
         if rows:
             writer = csv.DictWriter(out, fieldnames=list(rows[0]))
@@ -403,14 +395,11 @@ def create_app(
     @app.get("/api/metrics/{name}")
     def api_metric(
         name: str,
-        by: str = "quarter",
-        since: str | None = None,
-        until: str | None = None,
-        repo: str = "",
+        params: Params = Depends(metric_params),
         user: User | None = Depends(page_access("metrics")),
     ) -> dict[str, Any]:
-        rows, _ = metric_data(board, name, _params(by, since, until, repo), chart=False)
-        return {"metric": name, "by": by, "repository": repo or None, "rows": rows}
+        rows, _ = metric_data(board, name, params, chart=False)
+        return {"metric": name, "by": params.by, "repository": params.repository, "rows": rows}
 
     @app.get("/api/overview")
     def api_overview(
@@ -460,6 +449,13 @@ def _params(
         )
     except (ValueError, InputError) as exc:
         raise HTTPException(422, str(exc)) from exc
+
+
+def metric_params(
+    by: str = "quarter", since: str | None = None, until: str | None = None, repo: str = ""
+) -> Params:
+    """The period, window and repository a metric is asked for (query parameters)."""
+    return _params(by, since, until, repo)
 
 
 def metric_data(

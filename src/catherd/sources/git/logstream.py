@@ -146,7 +146,6 @@ class LogStreamParser:
         self._cols = _Columns()
         self._rest = b""
         self._header: list[str] | None = None  # fields of the record being read
-        self._rename_from: str | None = None
         self._pending_rename: tuple[int, int, bool] | None = None
         self._rename_paths: list[str] = []
         self._skipping = False
