@@ -6,8 +6,10 @@ The store is SYNTHETIC (made here with SQL: names, dates and sizes drawn at rand
 data) because no real store of that size can be shipped: it has COMMITS commits by 5,000
 people over 20 years, with 2 changed files each, and ITEMS GitHub issues and pull requests
 with comments and reviews. Every page and API call is then asked REPEAT times through the
-ASGI application (server time, no network) and the median is printed against the 300 ms
-target, with a plain `SELECT count(*)` on the same store as the reference.
+ASGI application (server time, no network), each time twice: right after the store changed
+(as after a sync, when the answers the server keeps are stale) and again (kept answer).
+Medians are printed against the 300 ms target, with a plain `SELECT count(*)` on the same
+store as the reference.
 """
 
 from __future__ import annotations
@@ -29,8 +31,10 @@ from catherd.web.auth import add_user
 PAGES = [
     "/", "/metrics?name=active_contributors&by=quarter", "/metrics?name=bus_factor&by=year",
     "/metrics?name=time_to_first_response&by=quarter", "/contributors", "/organisations",
-    "/newcomers", "/triage", "/repositories", "/api/overview", "/api/people",
-    "/api/metrics/commits?by=month", "/api/metrics/retention?by=year",
+    "/newcomers", "/triage", "/repositories", "/reports", "/admin", "/api/overview",
+    "/api/people", "/api/metrics/commits?by=month", "/api/metrics/retention?by=year",
+    "/metrics.csv?name=commits&by=month", "/api/repositories", "/api/organisations",
+    "/api/newcomers", "/reports/community.html?by=year", "/reports/community.md?by=year",
 ]  # fmt: skip
 
 
@@ -98,19 +102,33 @@ def main() -> None:
             client.app.state.board.query("SELECT count(*) FROM contributions")
             reference.append(time.perf_counter() - started)
         print(f"{'reference: SELECT count(*)':<52}{statistics.median(reference) * 1000:8.1f} ms")
+        board = client.app.state.board
+
+        def store_changed() -> None:
+            # an empty write moves the data version on, as a sync does: answers kept go stale
+            with board.handle() as handle, handle.transaction():
+                pass
+
+        print(f"{'':<52}{'after a sync':>14}{'again':>10}")
         over = 0
-        for path in PAGES:
-            client.get(path)  # the first answer warms caches (ibis compilation, chart renderer)
-            times = []
+        busiest = client.get("/api/people").json()[0]["person_id"]
+        paths = [*PAGES, f"/people/{busiest}", f"/api/people/{busiest}"]
+        for path in paths:
+            client.get(path)  # the first answer warms caches (ibis compilation, schemas)
+            cold, warm = [], []
             for _ in range(args.repeat):
+                store_changed()
                 started = time.perf_counter()
                 status = client.get(path).status_code
-                times.append(time.perf_counter() - started)
-            median = statistics.median(times) * 1000
-            over += median > 300
-            flag = "" if median <= 300 else "  over 300 ms"
-            print(f"{path:<52}{median:8.1f} ms  (HTTP {status}){flag}")
-        print(f"{len(PAGES) - over} of {len(PAGES)} answers under 300 ms")
+                cold.append(time.perf_counter() - started)
+                started = time.perf_counter()
+                client.get(path)
+                warm.append(time.perf_counter() - started)
+            first, again = statistics.median(cold) * 1000, statistics.median(warm) * 1000
+            over += first > 300
+            flag = "" if first <= 300 else "  over 300 ms"
+            print(f"{path:<52}{first:11.1f} ms{again:7.1f} ms  (HTTP {status}){flag}")
+        print(f"{len(paths) - over} of {len(paths)} answers under 300 ms, even after a sync")
 
 
 if __name__ == "__main__":

@@ -49,6 +49,7 @@ def test_admins_sync_from_the_page_and_readers_are_not_blocked(
         == 403
     )
     admin, token = session(client, "ada")
+    assert client.get("/api/overview").json()["totals"]["commits"] == 0  # and kept by the server
     assert admin.post("/admin/sync", data={}, follow_redirects=False).status_code == 403  # no CSRF
     assert (
         admin.post("/admin/sync", data={"csrf": token}, follow_redirects=False).status_code == 303

@@ -266,3 +266,28 @@ def test_url_is_mirrored_once_and_fetched_on_resync(tmp_path: Path) -> None:
         assert again.repositories[0].commits_read == 1
         assert _stored_shas(store) == _reachable(work)
         assert store.scalar("SELECT kind FROM repositories") == "url"
+
+
+def test_every_handle_cuts_periods_in_utc(tmp_path: Path) -> None:
+    """A DuckDB cursor does not inherit its connection's settings: checked west of UTC."""
+    code = (
+        "import sys; from catherd.store.database import Store; s = Store(sys.argv[1]); "
+        "h = Store.on_cursor(s); q = \"SELECT current_setting('TimeZone')\"; "
+        "print(s.scalar(q), h.scalar(q))"
+    )
+    west = {**os.environ, "TZ": "America/New_York"}
+    answer = subprocess.run([sys.executable, "-c", code, str(tmp_path / "s.duckdb")], env=west,
+                            capture_output=True, text=True, check=True)  # fmt: skip
+    assert answer.stdout.split() == ["UTC", "UTC"]
+
+
+def test_every_committed_write_moves_the_data_version_on(tmp_path: Path) -> None:
+    with Store(tmp_path / "s.duckdb") as store:
+        before = store.data_version()
+        with pytest.raises(RuntimeError), store.transaction():
+            store.con.execute("INSERT INTO meta VALUES ('probe', 'x')")
+            raise RuntimeError("rolled back")
+        assert store.data_version() == before
+        with store.transaction():
+            store.con.execute("INSERT INTO meta VALUES ('probe', 'x')")
+        assert store.data_version() == before + 1

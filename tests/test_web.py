@@ -6,6 +6,7 @@ FastAPI application through its ASGI interface (httpx), with real argon2 hashes.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -47,9 +48,30 @@ def test_public_pages_for_anonymous_visitors_without_addresses(client: TestClien
         response = client.get(path)
         assert response.status_code == 200, path
         assert not EMAIL.search(response.text), f"an address leaked on {path}"
-    assert "<svg" in client.get("/").text
     csv = client.get("/metrics.csv?name=commits&by=year")
     assert csv.status_code == 200 and csv.text.startswith("period,commits")
+
+
+def test_charts_carry_the_api_numbers_and_their_script_comes_from_here(client: TestClient) -> None:
+    page = client.get("/?by=year")
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    spec = json.loads(re.search(r'<script type="application/json">(.*?)</script>', page.text,
+                                re.S).group(1))  # fmt: skip
+    values = spec["data"].get("values") or spec["datasets"][spec["data"]["name"]]
+    drawn = {(v["period"], v["series"]): v["value"] for v in values}
+    trend = client.get("/api/overview?by=year").json()["trend"]
+    assert drawn == {
+        **{(t["period"], "Active contributors"): t["active"] for t in trend},
+        **{(t["period"], "New contributors"): t["new"] for t in trend},
+    }
+    address = re.search(r'<script src="(/assets/charts-[^"]+\.js)" defer>', page.text).group(1)
+    script = client.get(address, headers={"accept-encoding": "gzip"})
+    assert script.status_code == 200 and script.headers["content-type"].startswith(
+        "text/javascript"
+    )
+    assert "immutable" in script.headers["cache-control"]
+    assert script.headers["content-encoding"] == "gzip"  # 900 kB of libraries, sent compressed
+    assert "figure.chart" in script.text and len(script.content) > 500_000  # with its libraries
 
 
 def test_team_pages_need_an_account(client: TestClient) -> None:

@@ -34,12 +34,15 @@ def serve(
     import uvicorn
 
     from catherd.web.app import DEFAULT_PUBLIC, create_app
+    from catherd.web.assets import build_in_background
     from catherd.web.syncing import announce, withdraw
 
     config = load_config(config_file, db)
     public = tuple(config.web.get("public", DEFAULT_PUBLIC))
     app = create_app(config.db, public, config.triage, config)
     board = app.state.board
+    build_in_background()
+    threading.Thread(target=board.prepare, name="catherd-prepare", daemon=True).start()
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     board.local_token = announce(config.db, url)
     stop = threading.Event()

@@ -16,11 +16,10 @@ from catherd.identity.organisations import PERSONAL, UNKNOWN
 from catherd.metrics.base import Sources, metric
 
 
-def _fewest_for_half(counts: ir.Table, key: str) -> ir.Table:
-    """Per period: how many ``key`` values, largest first, reach half of the period's total."""
-    window = ibis.window(
-        group_by="period", order_by=[ibis.desc("n"), key], preceding=None, following=0
-    )
+def _fewest_for_half(counts: ir.Table) -> ir.Table:
+    """Per period: how many members (rows), largest first, reach half of the period's total."""
+    # Ties in ``n`` may run in any order: the count of members needed is the same.
+    window = ibis.window(group_by="period", order_by=ibis.desc("n"), preceding=None, following=0)
     ranked = counts.mutate(
         running=counts.n.sum().over(window),
         total=counts.n.sum().over(ibis.window(group_by="period")),
@@ -45,7 +44,7 @@ def _authored(s: Sources) -> ir.Table:
 def bus_factor(s: Sources) -> ir.Table:
     a = _authored(s)
     counts = a.group_by(["period", "person_id"]).aggregate(n=a.count())
-    result = _fewest_for_half(counts, "person_id")
+    result = _fewest_for_half(counts)
     return result.select("period", bus_factor=result.factor, commits=result.total).order_by(
         "period"
     )
@@ -64,7 +63,7 @@ def elephant_factor(s: Sources) -> ir.Table:
     totals = a.group_by("period").aggregate(all_commits=a.count())
     known = a.filter(~a.org_id.isin([UNKNOWN, PERSONAL]))
     counts = known.group_by(["period", "org_id"]).aggregate(n=known.count())
-    factor = _fewest_for_half(counts, "org_id")
+    factor = _fewest_for_half(counts)
     joined = totals.left_join(factor, "period")
     return joined.select(
         "period",

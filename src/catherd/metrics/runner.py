@@ -1,11 +1,20 @@
-"""Run a registered metric on a store and return plain rows (empty periods filled in)."""
+"""Run a registered metric on a store and return plain rows (empty periods filled in).
+
+Metrics are ibis expressions over *unbound* tables (a name and a schema): they compile to
+SQL once and run on whichever connection or cursor the caller holds, so a web request does
+not pay for introspecting the store, and the same expression can be compiled for another
+engine.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 import ibis
+import pyarrow as pa
 
 from catherd.errors import InputError
 from catherd.metrics.base import (
@@ -18,6 +27,7 @@ from catherd.metrics.base import (
     literal_date,
 )
 from catherd.store.database import Store
+from catherd.store.schema import SCHEMA_VERSION
 
 
 def get_metric(name: str) -> Metric:
@@ -28,28 +38,83 @@ def get_metric(name: str) -> Metric:
         raise InputError(f"unknown metric {name!r}; known metrics: {known}") from None
 
 
-def sources(store: Store, params: Params) -> Sources:
-    """ibis tables over ``store``, restricted as ``params`` say."""
-    backend = ibis.duckdb.from_connection(store.con)
-    contributions = backend.table("contributions")
-    commits = backend.table("commits")
-    files = backend.table("commit_files")
+GITHUB_TABLES = ("items", "comments", "reviews", "events", "review_requests")
+TABLES = (
+    "contributions", "commits", "commit_files", "repo_commits", "people", "organisations",
+    *(f"gh_{name}" for name in GITHUB_TABLES),
+)  # fmt: skip
+# Every store of one schema version has the same tables: their schemas are read once.
+_SCHEMAS: dict[int, dict[str, ibis.Schema]] = {}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The repository a metric is restricted to, as the store knows it (None: all)."""
+
+    repo_id: int | None = None
+    github_slug: str | None = None
+
+
+def run_metric(store: Store, name: str, params: Params) -> list[dict[str, Any]]:
+    """Compute metric ``name``; period metrics get a row for every period, empty or not."""
+    chosen = get_metric(name)
+    _read_schemas(store)
+    sql, schema = compiled(name, params, _scope(store, params))
+    # the types ibis promises (DuckDB sums integers as 128-bit decimals)
+    rows: list[dict[str, Any]] = store.con.sql(sql).to_arrow_table().cast(schema).to_pylist()
+    if chosen.unit == "period" and rows and params.by != WHOLE:
+        rows = _fill_periods(rows, params.by, chosen.zero_fill)
+    return rows
+
+
+@lru_cache(maxsize=1024)
+def compiled(name: str, params: Params, scope: Scope) -> tuple[str, pa.Schema]:
+    """Metric ``name`` as DuckDB SQL, and the schema of its answer.
+
+    Compiling takes tens of milliseconds, often more than running the query, and depends
+    only on the arguments: it is done once per process.
+    """
+    expression = get_metric(name).function(sources(params, scope))
+    return str(ibis.to_sql(expression, dialect="duckdb")), expression.schema().to_pyarrow()
+
+
+def _read_schemas(store: Store) -> None:
+    if SCHEMA_VERSION not in _SCHEMAS:
+        backend = ibis.duckdb.from_connection(store.con)
+        _SCHEMAS[SCHEMA_VERSION] = {name: backend.get_schema(name) for name in TABLES}
+
+
+def _scope(store: Store, params: Params) -> Scope:
+    if params.repository is None:
+        return Scope()
+    found = store.rows(
+        "SELECT repo_id, location, kind FROM repositories WHERE name = ?", [params.repository]
+    )
+    if not found:
+        raise InputError(f"--repo {params.repository!r}: no repository of that name")
+    location = found[0]["location"]
+    slug = location.removeprefix("github:") if found[0]["kind"] == "github" else None
+    return Scope(found[0]["repo_id"], slug)
+
+
+def sources(params: Params, scope: Scope) -> Sources:
+    """The tables metrics read, restricted as ``params`` and ``scope`` say.
+
+    They are *unbound* (a name and a schema): compiled to SQL, they run on any cursor.
+    """
+    schemas = _SCHEMAS[SCHEMA_VERSION]
+    table = {name: ibis.table(schema, name=name) for name, schema in schemas.items()}
+    contributions = table["contributions"]
+    commits = table["commits"]
+    files = table["commit_files"]
     if not params.include_bots:
         contributions = contributions.filter(~contributions.is_bot)
-    views = ("items", "comments", "reviews", "events", "review_requests")
-    github = {name: backend.table(f"gh_{name}") for name in views}
-    if params.repository is not None:
-        found = store.rows(
-            "SELECT repo_id, location, kind FROM repositories WHERE name = ?", [params.repository]
-        )
-        if not found:
-            raise InputError(f"--repo {params.repository!r}: no repository of that name")
-        repo_id, location = found[0]["repo_id"], found[0]["location"]
-        members = backend.table("repo_commits").filter(lambda t: t.repo_id == repo_id)
+    github = {name: table[f"gh_{name}"] for name in GITHUB_TABLES}
+    if scope.repo_id is not None:
+        members = table["repo_commits"].filter(lambda t: t.repo_id == scope.repo_id)
         contributions = contributions.semi_join(members, "sha")
         commits = commits.semi_join(members, "sha")
-        slug = location.removeprefix("github:") if found[0]["kind"] == "github" else None
-        github = {name: t.filter(t.repo == slug) for name, t in github.items()}
+        github = {name: t.filter(t.repo == scope.github_slug) for name, t in github.items()}
     all_time = contributions
     if params.since:
         contributions = contributions.filter(
@@ -67,20 +132,10 @@ def sources(store: Store, params: Params) -> Sources:
         contributions_all_time=all_time,
         commits=commits,
         commit_files=files.semi_join(commits, "sha"),
-        people=backend.table("people"),
-        organisations=backend.table("organisations"),
+        people=table["people"],
+        organisations=table["organisations"],
         **github,
     )
-
-
-def run_metric(store: Store, name: str, params: Params) -> list[dict[str, Any]]:
-    """Compute metric ``name``; period metrics get a row for every period, empty or not."""
-    chosen = get_metric(name)
-    table = chosen.function(sources(store, params))
-    rows = table.to_pyarrow().to_pylist()
-    if chosen.unit == "period" and rows and params.by != WHOLE:
-        rows = _fill_periods(rows, params.by, chosen.zero_fill)
-    return rows
 
 
 def _fill_periods(

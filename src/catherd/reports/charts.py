@@ -1,4 +1,8 @@
-"""Charts as vega-lite specifications (altair), rendered offline to SVG (vl-convert)."""
+"""Charts as vega-lite specifications (altair), rendered offline to SVG (vl-convert).
+
+Reports inline the SVG; the dashboard sends the specification and draws it in the browser
+with the vega-embed bundle it serves itself (``catherd.web.assets``).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import altair as alt
 import vl_convert
 
 PALETTE = ["#2f6f8f", "#e07a3f", "#6a9f58", "#b05a7a", "#8c7ab8"]
+Spec = dict[str, Any]  # a vega-lite specification
 _FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
 
 
@@ -34,7 +39,7 @@ def line_chart(
     title: str,
     y_title: str,
     percent: bool = False,
-) -> str:
+) -> Spec:
     """Lines over periods: ``series`` maps a column to its legend label.
 
     A missing value (``None``) breaks its line instead of joining its neighbours.
@@ -57,10 +62,10 @@ def line_chart(
             tooltip=[alt.Tooltip(f"{x}:T"), "series:N", "value:Q"],
         )
     )
-    return to_svg(_configure(chart))
+    return _spec(chart)
 
 
-def bar_chart(rows: list[dict[str, Any]], x: str, y: str, title: str, y_title: str) -> str:
+def bar_chart(rows: list[dict[str, Any]], x: str, y: str, title: str, y_title: str) -> Spec:
     chart = (
         _base(rows, title)
         .mark_bar(color=PALETTE[0])
@@ -70,10 +75,21 @@ def bar_chart(rows: list[dict[str, Any]], x: str, y: str, title: str, y_title: s
             tooltip=[alt.Tooltip(f"{x}:T"), f"{y}:Q"],
         )
     )
-    return to_svg(_configure(chart))
+    return _spec(chart)
 
 
-def to_svg(chart: alt.Chart | alt.LayerChart) -> str:
-    """Render a chart to SVG text without any network access."""
-    svg: str = vl_convert.vegalite_to_svg(chart.to_dict())
+def _spec(chart: alt.Chart) -> Spec:
+    # the specifications are fixed in code and drawn in the tests: validating each costs ~50 ms
+    spec: Spec = _configure(chart).to_dict(validate=False)
+    return spec
+
+
+def fit_to_page(spec: Spec) -> Spec:
+    """The chart as wide as the element it is drawn in (in a browser; SVG needs a width)."""
+    return {**spec, "width": "container", "autosize": {"type": "fit-x", "contains": "padding"}}
+
+
+def to_svg(spec: Spec) -> str:
+    """Render a chart specification to SVG text without any network access."""
+    svg: str = vl_convert.vegalite_to_svg(spec)
     return svg

@@ -35,6 +35,15 @@ class Window:
         return f"{self.start:%d %b %Y} – {last:%d %b %Y}"
 
 
+# one environment per process: it compiles each template once
+TEMPLATES = jinja2.Environment(
+    loader=jinja2.PackageLoader("catherd.reports", "templates"),
+    autoescape=jinja2.select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
 def report_window(store: Store, params: Params) -> Window | None:
     """The report's period: the one asked for, else the 12 months up to the latest activity."""
     latest = store.scalar("SELECT max(contributed_at) FROM contributions WHERE NOT is_bot")
@@ -121,7 +130,8 @@ def _tables(store: Store, window: Window) -> dict[str, list[dict[str, Any]]]:
     return {"people": top_people, "organisations": organisations, "newcomers": newcomers}
 
 
-def _trends(store: Store, params: Params) -> dict[str, Any]:
+def _trends(store: Store, params: Params) -> dict[str, str]:
+    """The report's four trend charts, as SVG."""
     trend = Params(since=params.since, until=params.until, by=params.by)
     active = run_metric(store, "active_contributors", trend)
     new = {r["period"]: r["newcomers"] for r in run_metric(store, "new_contributors", trend)}
@@ -152,7 +162,7 @@ def _trends(store: Store, params: Params) -> dict[str, Any]:
         for r in factors
     ]
     by = params.by
-    return {
+    specs = {
         "contributors": charts.line_chart(
             people,
             "period",
@@ -177,6 +187,7 @@ def _trends(store: Store, params: Params) -> dict[str, Any]:
             "fewest for 50%",
         ),
     }
+    return {name: charts.to_svg(spec) for name, spec in specs.items()}
 
 
 def write_report(store: Store, output: Path, project: str, params: Params) -> list[Path]:
@@ -200,17 +211,11 @@ def write_report(store: Store, output: Path, project: str, params: Params) -> li
         context["totals"] = _totals(store, window)
         context["tables"] = _tables(store, window)
         context["charts"] = _trends(store, params)
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("catherd.reports", "templates"),
-        autoescape=jinja2.select_autoescape(["html"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
     output.mkdir(parents=True, exist_ok=True)
     written = []
     for template, name in (("report.html.j2", "index.html"), ("report.md.j2", "report.md")):
         path = output / name
-        path.write_text(env.get_template(template).render(**context), encoding="utf-8")
+        path.write_text(TEMPLATES.get_template(template).render(**context), encoding="utf-8")
         written.append(path)
     if window is not None:
         (output / "charts").mkdir(exist_ok=True)

@@ -31,8 +31,7 @@ class Store:
             raise InputError(f"{self.path}: cannot open the store: {_first_line(exc)}") from exc
         except duckdb.Error as exc:
             raise InputError(f"{self.path}: not a catherd store: {_first_line(exc)}") from exc
-        # Periods (months, years) are cut in UTC whatever the machine's time zone.
-        self.con.execute("SET TimeZone = 'UTC'")
+        self._use_utc()
         if not read_only:
             self._migrate()
         elif self.schema_version() != SCHEMA_VERSION:
@@ -44,7 +43,12 @@ class Store:
         handle = cls.__new__(cls)
         handle.path = store.path
         handle.con = store.con.cursor()
+        handle._use_utc()  # a cursor does not inherit its connection's settings
         return handle
+
+    def _use_utc(self) -> None:
+        # Periods (months, years) are cut in UTC whatever the machine's time zone.
+        self.con.execute("SET TimeZone = 'UTC'")
 
     def close(self) -> None:
         self.con.close()
@@ -97,6 +101,13 @@ class Store:
             self.con.execute("ROLLBACK")
             raise
         else:
+            # Every committed change moves the data version on: readers that keep answers
+            # (the dashboard) know by it that theirs are stale.
+            self.con.execute(
+                "INSERT OR REPLACE INTO meta SELECT 'data_version', "
+                "(coalesce(max(value::BIGINT), 0) + 1)::VARCHAR FROM meta "
+                "WHERE key = 'data_version'"
+            )
             self.con.execute("COMMIT")
 
     # -- small helpers --------------------------------------------------------------------
@@ -109,6 +120,10 @@ class Store:
         cursor = self.con.execute(sql, params or [])
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def data_version(self) -> int:
+        """A number that grows with every committed write to the store."""
+        return int(self.scalar("SELECT value FROM meta WHERE key = 'data_version'") or 0)
 
     def bump_raw_version(self) -> None:
         """Note that raw data changed, so derived tables get rebuilt. Inside a transaction."""

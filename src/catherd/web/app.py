@@ -12,11 +12,16 @@ import csv
 import io
 import secrets
 import tempfile
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from fastapi import Depends, FastAPI, Form, HTTPException, Request
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -30,6 +35,7 @@ from catherd.store.database import Store
 from catherd.store.inventory import status_data
 from catherd.triage.queue import TriageRules, triage_queue
 from catherd.triage.reviewers import gini
+from catherd.web.assets import CHARTS_URL, charts_bundle
 from catherd.web.auth import (
     SESSION_COOKIE,
     SESSION_SECONDS,
@@ -42,7 +48,17 @@ from catherd.web.auth import (
 from catherd.web.syncing import SyncRunner
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+TEMPLATES.env.globals["charts_url"] = CHARTS_URL
 DEFAULT_PUBLIC = ("overview", "metrics")
+# Pages load scripts from here only; Vega compiles its expressions with Function(), hence
+# 'unsafe-eval'; styles are inline in the templates.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+CACHE_ENTRIES = 256  # metric answers kept per server (a few kB each)
+T = TypeVar("T")
 
 
 class Dashboard:
@@ -57,7 +73,9 @@ class Dashboard:
     ) -> None:
         # The server is the store's one writer while it runs (see web/syncing.py).
         self.store = Store(db)
-        self.runner = SyncRunner(self.store, config or Config(root=db.parent, db=db))
+        self.runner = SyncRunner(
+            self.store, config or Config(root=db.parent, db=db), after=self.prepare
+        )
         self.local_token: str | None = None  # set by `catherd serve` for CLI-requested syncs
         secret = self.store.scalar("SELECT value FROM meta WHERE key = 'web_secret'")
         if not secret:
@@ -66,14 +84,54 @@ class Dashboard:
         self.throttle = LoginThrottle()
         self.public = set(public)
         self.triage = triage or {}
+        self._cache: OrderedDict[tuple[int, Hashable], Any] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
-    def query(self, sql: str, params: Any = None) -> list[dict[str, Any]]:
-        # one connection, one cursor per request: DuckDB cursors are safe across threads
+    @contextmanager
+    def handle(self) -> Iterator[Store]:
+        """A handle of its own for one request: a DuckDB connection is not safe to share
+        between threads, its cursors are."""
         handle = Store.on_cursor(self.store)
         try:
-            return handle.rows(sql, params)
+            yield handle
         finally:
             handle.close()
+
+    def prepare(self) -> None:
+        """Compute the answers asked for first (the overview, the metrics explorer's default,
+        the report), so that the first visitor after a sync does not wait for them."""
+        default = Params(by="quarter")
+        overview_data(self, default)
+        overview_data(self, default, chart=False)
+        metric_data(self, "active_contributors", default)
+        report_texts(self, default)
+
+    def query(self, sql: str, params: Any = None) -> list[dict[str, Any]]:
+        with self.handle() as handle:
+            return handle.rows(sql, params)
+
+    def cached(self, key: Hashable, compute: Callable[[Store], T]) -> T:
+        """``compute(store)``, remembered until the store's data changes.
+
+        The version and the computation read one snapshot, so an answer is never filed
+        under a version it was not computed from. Callers must not modify what they get.
+        """
+        with self.handle() as handle:
+            handle.con.execute("BEGIN TRANSACTION")
+            try:
+                entry = (handle.data_version(), key)
+                with self._cache_lock:
+                    if entry in self._cache:
+                        self._cache.move_to_end(entry)
+                        return cast(T, self._cache[entry])
+                value = compute(handle)
+            finally:
+                handle.con.execute("ROLLBACK")
+        with self._cache_lock:
+            self._cache[entry] = value
+            while len(self._cache) > CACHE_ENTRIES:
+                self._cache.popitem(last=False)
+        return value
 
 
 def create_app(
@@ -85,6 +143,21 @@ def create_app(
     board = Dashboard(db, public, triage, config)
     app = FastAPI(title="catherd", docs_url="/api/docs", openapi_url="/api/openapi.json")
     app.state.board = board
+    app.add_middleware(GZipMiddleware, minimum_size=2048)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    @app.get(CHARTS_URL, include_in_schema=False)
+    def charts_script() -> Response:
+        # the address changes with the script and its libraries: a browser may keep it for good
+        headers = {"Cache-Control": "public, max-age=31536000, immutable"}
+        return Response(charts_bundle(), media_type="text/javascript", headers=headers)
 
     def current_user(request: Request) -> User | None:
         return board.sessions.read(request.cookies.get(SESSION_COOKIE))
@@ -152,7 +225,7 @@ def create_app(
         params: Params = Depends(metric_params),
         user: User | None = Depends(page_access("metrics")),
     ) -> HTMLResponse:
-        rows, chart = metric_data(board, name, params)
+        rows, spec = metric_data(board, name, params)
         rows = [
             {
                 k: period_label(date.fromisoformat(v), params.by) if k == "period" else v
@@ -172,7 +245,7 @@ def create_app(
             repo=params.repository or "",
             repositories=repository_names(board),
             rows=rows,
-            chart=chart,
+            chart_spec=spec,
         )
 
     @app.get("/metrics.csv")
@@ -210,8 +283,9 @@ def create_app(
         if user is None or not user.can("team"):
             raise HTTPException(403 if user else 303, headers={"Location": "/login?next=/triage"})
         rules = TriageRules.from_config(board.triage)
-        queue = triage_queue(board.store, rules, datetime.now(UTC), limit=100)
-        load = run_metric(board.store, "review_load", Params())
+        with board.handle() as store:
+            queue = triage_queue(store, rules, datetime.now(UTC), limit=100)
+            load = run_metric(store, "review_load", Params())
         spread = gini([r["reviews"] for r in load])
         return render(request, "triage.html.j2", user, queue=queue, load=load, gini=spread)
 
@@ -219,7 +293,9 @@ def create_app(
     def repositories(
         request: Request, user: User | None = Depends(page_access("repositories"))
     ) -> HTMLResponse:
-        return render(request, "repositories.html.j2", user, inventory=status_data(board.store))
+        with board.handle() as store:
+            inventory = status_data(store)
+        return render(request, "repositories.html.j2", user, inventory=inventory)
 
     @app.get("/api/organisations")
     def api_organisations(
@@ -237,7 +313,8 @@ def create_app(
     def api_repositories(
         user: User | None = Depends(page_access("repositories")),
     ) -> dict[str, Any]:
-        return status_data(board.store)
+        with board.handle() as store:
+            return status_data(store)
 
     @app.get("/reports", response_class=HTMLResponse)
     def reports(
@@ -250,14 +327,10 @@ def create_app(
         fmt: str, by: str = "quarter", since: str | None = None, until: str | None = None,
         user: User | None = Depends(page_access("reports")),
     ) -> Response:  # fmt: skip
-        """The community report, written afresh (HTML with inline charts, or Markdown)."""
+        """The community report (HTML with inline charts, or Markdown), as of the last sync."""
         if fmt not in ("html", "md"):
             raise HTTPException(404, "reports come as .html or .md")
-        with tempfile.TemporaryDirectory() as folder:
-            write_report(board.store, Path(folder), board.runner.config.project_name,
-                         _params(by, since, until))  # fmt: skip
-            name = "index.html" if fmt == "html" else "report.md"
-            text = (Path(folder) / name).read_text(encoding="utf-8")
+        text = report_texts(board, _params(by, since, until))[fmt]
         media = "text/html" if fmt == "html" else "text/markdown"
         disposition = f'attachment; filename="community-report.{fmt}"'
         return Response(text, media_type=media, headers={"Content-Disposition": disposition})
@@ -303,20 +376,18 @@ def create_app(
         """Add an account, or disable / enable one (never the administrator's own)."""
         admin_user = require_admin(user)
         require_csrf(admin_user, csrf)
-        handle = Store.on_cursor(board.store)
         try:
-            if action == "add":
-                add_user(handle, username, password, role)
-            elif action in ("disable", "enable") and username != admin_user.username:
-                with handle.transaction():
-                    handle.con.execute("UPDATE users SET disabled = ? WHERE username = ?",
-                                       [action == "disable", username])  # fmt: skip
-            else:
-                raise InputError(f"cannot {action} {username!r}")
+            with board.handle() as handle:
+                if action == "add":
+                    add_user(handle, username, password, role)
+                elif action in ("disable", "enable") and username != admin_user.username:
+                    with handle.transaction():
+                        handle.con.execute("UPDATE users SET disabled = ? WHERE username = ?",
+                                           [action == "disable", username])  # fmt: skip
+                else:
+                    raise InputError(f"cannot {action} {username!r}")
         except InputError as exc:
             raise HTTPException(422, str(exc)) from exc
-        finally:
-            handle.close()
         return RedirectResponse("/admin", status_code=303)
 
     @app.post("/api/admin/sync", status_code=202)
@@ -355,7 +426,8 @@ def create_app(
         keys = (f"ip:{client}", f"user:{username.lower()}")
         if board.throttle.blocked(*keys):
             return PlainTextResponse("too many failed logins: wait 15 minutes", status_code=429)
-        role = check_password(board.store, username, password)
+        with board.handle() as store:
+            role = check_password(store, username, password)
         if role is None:
             board.throttle.failed(*keys)
             return render(
@@ -458,17 +530,42 @@ def metric_params(
     return _params(by, since, until, repo)
 
 
+Rows = list[dict[str, Any]]
+
+
+def report_texts(board: Dashboard, params: Params) -> dict[str, str]:
+    """The community report's HTML and Markdown for ``params``."""
+    return board.cached(("report", params), lambda store: _write_report(board, store, params))
+
+
+def _write_report(board: Dashboard, store: Store, params: Params) -> dict[str, str]:
+    with tempfile.TemporaryDirectory() as folder:
+        write_report(store, Path(folder), board.runner.config.project_name, params)
+        return {
+            "html": (Path(folder) / "index.html").read_text(encoding="utf-8"),
+            "md": (Path(folder) / "report.md").read_text(encoding="utf-8"),
+        }
+
+
 def metric_data(
     board: Dashboard, name: str, params: Params, chart: bool = True
-) -> tuple[list[dict[str, Any]], str | None]:
+) -> tuple[Rows, charts.Spec | None]:
+    """A metric's rows (dates as ISO text) and, for pages, its chart."""
     if name not in REGISTRY:
         raise HTTPException(404, f"unknown metric {name!r}")
     try:
-        rows = run_metric(board.store, name, params)
+        key = ("metric", name, params, chart)
+        return board.cached(key, lambda store: _metric_answer(store, name, params, chart))
     except InputError as exc:
         raise HTTPException(422, str(exc)) from exc
+
+
+def _metric_answer(
+    store: Store, name: str, params: Params, chart: bool
+) -> tuple[Rows, charts.Spec | None]:
     rows = [
-        {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()} for r in rows
+        {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()}
+        for r in run_metric(store, name, params)
     ]
     if not chart or not rows or "period" not in rows[0]:
         return rows, None
@@ -478,12 +575,18 @@ def metric_data(
     # the metric's headline column: other columns have other units (counts beside shares)
     label = numeric[0].replace("_", " ")
     title = REGISTRY[name].title
-    return rows, charts.line_chart(rows, "period", {numeric[0]: label}, title, label)
+    spec = charts.line_chart(rows, "period", {numeric[0]: label}, title, label)
+    return rows, charts.fit_to_page(spec)
 
 
 def overview_data(board: Dashboard, params: Params, chart: bool = True) -> dict[str, Any]:
-    active = run_metric(board.store, "active_contributors", params)
-    new = {r["period"]: r["newcomers"] for r in run_metric(board.store, "new_contributors", params)}
+    """Headline totals and the contributors trend (and its chart, for the page)."""
+    return board.cached(("overview", params, chart), lambda store: _overview(store, params, chart))
+
+
+def _overview(store: Store, params: Params, chart: bool) -> dict[str, Any]:
+    active = run_metric(store, "active_contributors", params)
+    new = {r["period"]: r["newcomers"] for r in run_metric(store, "new_contributors", params)}
     trend = [
         {
             "period": r["period"].isoformat(),
@@ -492,7 +595,7 @@ def overview_data(board: Dashboard, params: Params, chart: bool = True) -> dict[
         }
         for r in active
     ]
-    totals = board.query(
+    totals = store.rows(
         "SELECT (SELECT count(*) FROM commits) AS commits, "
         "(SELECT count(*) FROM people WHERE NOT is_bot AND NOT hidden) AS people, "
         "(SELECT count(*) FROM repositories) AS repositories, "
@@ -502,8 +605,8 @@ def overview_data(board: Dashboard, params: Params, chart: bool = True) -> dict[
     if chart:  # pages only: the API gives the numbers, not a picture
         series = {"active": "Active contributors", "new": "New contributors"}
         title = f"Contributors per {params.by}"
-        svg = charts.line_chart(trend, "period", series, title, "people") if trend else None
-        data["charts"] = {"contributors": svg}
+        spec = charts.line_chart(trend, "period", series, title, "people") if trend else None
+        data["charts"] = {"contributors": spec and charts.fit_to_page(spec)}
     return data
 
 

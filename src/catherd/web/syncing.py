@@ -19,6 +19,7 @@ import os
 import secrets
 import threading
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +37,7 @@ class SyncRunner:
     lock: threading.Lock = field(default_factory=threading.Lock)
     state: dict[str, Any] = field(default_factory=lambda: {"running": False})
     thread: threading.Thread | None = None
+    after: Callable[[], None] | None = None  # run once a sync has committed (while "running")
 
     def start(self, requested_by: str) -> bool:
         """Start a sync in the background; False if one is already running."""
@@ -64,6 +66,8 @@ class SyncRunner:
                 github_rows_changed=sum(g.changed for g in report.github),
                 failures=[f"{where}: {why}" for where, why in report.failures],
             )
+            if self.after is not None:
+                self.after()
         except Exception as exc:  # a failed sync must not take the server down
             self.state.update(ok=False, failures=[f"{type(exc).__name__}: {exc}"],
                               trace=traceback.format_exc(limit=3))  # fmt: skip
