@@ -88,6 +88,9 @@ def test_cli_sync_asks_the_running_server(tmp_path: Path, mirrors: dict[str, Pat
     try:
         command = [sys.executable, "-m", "catherd", "sync", "--db", str(board.store.path)]
         proc = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=120)
+        # other commands cannot open the store while it is served, and say why
+        command[3] = "status"
+        refused = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
     finally:
         withdraw(board.store.path)
         server.should_exit = True
@@ -95,6 +98,7 @@ def test_cli_sync_asks_the_running_server(tmp_path: Path, mirrors: dict[str, Pat
     assert proc.returncode == 0, proc.stderr
     assert "holds the store" in proc.stdout and "146 commits added" in proc.stdout
     assert board.store.scalar("SELECT count(*) FROM commits") == 146
+    assert refused.returncode == 4 and "the dashboard (http://127.0.0.1:" in refused.stderr
 
 
 def test_the_local_token_is_required(tmp_path: Path, mirrors: dict[str, Path]) -> None:

@@ -17,3 +17,13 @@ class SourceError(CatherdError):
     """A data source (git, an API) failed while being read."""
 
     exit_code = 3
+
+
+class StoreBusy(CatherdError):
+    """Another process (often `catherd serve`) holds the store file."""
+
+    exit_code = 4
+
+    def __init__(self, path: object, detail: str) -> None:
+        super().__init__(f"{path}: {detail}")
+        self.path = path

@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 
 from catherd.config import CONFIG_NAME
-from catherd.errors import CatherdError
+from catherd.errors import CatherdError, StoreBusy
 
 errors = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
@@ -37,6 +37,9 @@ def guarded(function: Callable[..., T]) -> Callable[..., T]:
     def wrapper(*args: Any, **kwargs: Any) -> T:
         try:
             return function(*args, **kwargs)
+        except StoreBusy as exc:
+            errors.print(f"[bold red]error:[/] {busy_message(exc)}", highlight=False, markup=True)
+            raise typer.Exit(exc.exit_code) from None
         except CatherdError as exc:
             errors.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
             raise typer.Exit(exc.exit_code) from None
@@ -54,6 +57,20 @@ def guarded(function: Callable[..., T]) -> Callable[..., T]:
             raise typer.Exit(130) from None
 
     return wrapper
+
+
+def busy_message(exc: StoreBusy) -> str:
+    """Why the store cannot be opened, and what to do: usually the dashboard holds it."""
+    from catherd.web.syncing import serve_file
+
+    announced = serve_file(Path(str(exc.path)))
+    if announced.exists():
+        url = json.loads(announced.read_text()).get("url", "")
+        return (
+            f"{exc.path}: the dashboard ({url}) holds this store: use it there, run "
+            "`catherd sync` (the dashboard runs it), or stop `catherd serve` first"
+        )
+    return f"{exc} (another catherd command is writing it: wait for it to finish)"
 
 
 def emit_json(data: Any) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import duckdb
 
-from catherd.errors import InputError
+from catherd.errors import InputError, StoreBusy
 from catherd.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 Params = list[Any] | dict[str, Any] | None  # positional ? or named $name parameters
@@ -28,6 +28,8 @@ class Store:
         try:
             self.con = duckdb.connect(str(self.path), read_only=read_only)
         except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                raise StoreBusy(self.path, _first_line(exc)) from exc
             raise InputError(f"{self.path}: cannot open the store: {_first_line(exc)}") from exc
         except duckdb.Error as exc:
             raise InputError(f"{self.path}: not a catherd store: {_first_line(exc)}") from exc
