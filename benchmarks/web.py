@@ -34,7 +34,8 @@ PAGES = [
     "/newcomers", "/triage", "/repositories", "/reports", "/admin", "/api/overview",
     "/api/people", "/api/metrics/commits?by=month", "/api/metrics/retention?by=year",
     "/metrics.csv?name=commits&by=month", "/api/repositories", "/api/organisations",
-    "/api/newcomers", "/reports/community.html?by=year", "/reports/community.md?by=year",
+    "/api/newcomers", "/api/triage", "/reports/community.html?by=year",
+    "/reports/community.md?by=year",
 ]  # fmt: skip
 
 

@@ -129,6 +129,9 @@ def test_every_page_answers_and_team_pages_are_guarded(client: TestClient) -> No
     assert team.get("/triage").status_code == 200 and "Review workload" in team.get("/triage").text
     assert viewer.get("/triage", follow_redirects=False).status_code == 403
     assert client.get("/triage", follow_redirects=False).status_code == 303
+    assert set(team.get("/api/triage").json()) == {"queue", "load", "gini"}
+    assert viewer.get("/api/triage").status_code == 403
+    assert client.get("/api/triage").status_code == 401
     organisations = team.get("/api/organisations").json()
     assert abs(sum(o["share"] for o in organisations) - 1) < 1e-9
     newcomers = team.get("/api/newcomers").json()

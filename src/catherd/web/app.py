@@ -278,16 +278,23 @@ def create_app(
     ) -> HTMLResponse:
         return render(request, "newcomers.html.j2", user, rows=newcomers_data(board))
 
+    def team_access(request: Request, user: User | None = Depends(current_user)) -> User:
+        """The team's pages (triage) name people and what they owe: team members only."""
+        if user is None:
+            status = 401 if request.url.path.startswith("/api/") else 303
+            raise HTTPException(status, headers={"Location": f"/login?next={request.url.path}"})
+        if not user.can("team"):
+            raise HTTPException(403, "team members only")
+        return user
+
     @app.get("/triage", response_class=HTMLResponse)
-    def triage_page(request: Request, user: User | None = Depends(current_user)) -> HTMLResponse:
-        if user is None or not user.can("team"):
-            raise HTTPException(403 if user else 303, headers={"Location": "/login?next=/triage"})
-        rules = TriageRules.from_config(board.triage)
-        with board.handle() as store:
-            queue = triage_queue(store, rules, datetime.now(UTC), limit=100)
-            load = run_metric(store, "review_load", Params())
-        spread = gini([r["reviews"] for r in load])
-        return render(request, "triage.html.j2", user, queue=queue, load=load, gini=spread)
+    def triage_page(request: Request, user: User = Depends(team_access)) -> HTMLResponse:
+        return render(request, "triage.html.j2", user, **triage_data(board))
+
+    @app.get("/api/triage")
+    def api_triage(user: User = Depends(team_access)) -> dict[str, Any]:
+        """What needs a person today (newcomers first), and how the review load is spread."""
+        return triage_data(board)
 
     @app.get("/repositories", response_class=HTMLResponse)
     def repositories(
@@ -531,6 +538,15 @@ def metric_params(
 
 
 Rows = list[dict[str, Any]]
+
+
+def triage_data(board: Dashboard) -> dict[str, Any]:
+    """The triage queue as of now, the review load per reviewer and its Gini coefficient."""
+    rules = TriageRules.from_config(board.triage)
+    with board.handle() as store:
+        queue = triage_queue(store, rules, datetime.now(UTC), limit=100)
+        load = run_metric(store, "review_load", Params())
+    return {"queue": queue, "load": load, "gini": gini([r["reviews"] for r in load])}
 
 
 def report_texts(board: Dashboard, params: Params) -> dict[str, str]:
