@@ -57,6 +57,22 @@ organisations = "organisations.toml"
 # api_url = "https://github.example.com/api/v3"   # GitHub Enterprise
 # The token comes from the GITHUB_TOKEN environment variable; small public repositories
 # also work without one (60 requests an hour). Avoid writing a token here.
+
+# Partnership records (partners.toml, team.toml, priorities.toml): keep them in a private
+# repository and load them with `catherd records import`.
+[records]
+# folder = "records"
+
+# Runway: amounts are converted into one currency with these rates (no network look-ups).
+[funding]
+# currency = "EUR"
+# rates = {{ USD = 0.92, GBP = 1.17 }}   # 1 USD = 0.92 EUR
+# balance = 0                          # cash in hand at the start of the current month
+
+# The accountability report (`catherd report team`): repositories of other projects where
+# the funded team's work counts as upstream work (sync them like any repository).
+[report]
+# upstream = ["python/cpython", "cloudpipe/cloudpickle"]
 """
 
 ORGANISATIONS_TEMPLATE = """\
@@ -103,6 +119,9 @@ class Config:
     github_token: str | None = field(default_factory=lambda: os.environ.get("GITHUB_TOKEN") or None)
     triage: dict[str, Any] = field(default_factory=dict)  # the [triage] table, rules and team
     web: dict[str, Any] = field(default_factory=dict)  # the [web] table: public pages
+    funding: dict[str, Any] = field(default_factory=dict)  # [funding]: currency, rates, balance
+    records: Path | None = None  # the folder of partnership records ([records] folder)
+    upstream: list[str] = field(default_factory=list)  # [report] upstream: owner/name, ...
 
     @property
     def cache_dir(self) -> Path:
@@ -150,6 +169,12 @@ def load_config(path: Path | None = None, db: Path | None = None) -> Config:
             raise InputError(f"{path}: organisations file {config.organisations} not found")
     config.triage = _table(data, "triage", path)
     config.web = _table(data, "web", path)
+    config.funding = _table(data, "funding", path)
+    config.records = root / str(_table(data, "records", path).get("folder", "records"))
+    upstream = _table(data, "report", path).get("upstream", [])
+    if not isinstance(upstream, list) or not all(isinstance(u, str) for u in upstream):
+        raise InputError(f'{path}: [report] upstream must be a list such as ["python/cpython"]')
+    config.upstream = upstream
     github = _table(data, "github", path)
     config.github_api_url = str(github.get("api_url", DEFAULT_API_URL))
     config.github_token = os.environ.get("GITHUB_TOKEN") or github.get("token") or None

@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from catherd.cli import imports as import_commands
+from catherd.cli import partners as partner_commands
 from catherd.cli import people as people_commands
 from catherd.cli import review as review_commands
 from catherd.cli import web as web_commands
@@ -49,6 +50,10 @@ app.command("reviewers")(review_commands.reviewers)
 app.command("workload")(review_commands.workload)
 app.command("serve")(web_commands.serve)
 app.add_typer(web_commands.users_app, name="users")
+app.add_typer(partner_commands.records_app, name="records")
+app.add_typer(partner_commands.partners_app, name="partners")
+app.command("team")(partner_commands.team)
+app.command("priorities")(partner_commands.priorities)
 console = Console()
 
 

@@ -7,7 +7,7 @@ rebuilt from raw tables by the identity layer, so a corrected rule never needs a
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 MIGRATIONS: dict[int, list[str]] = {
     1: [
@@ -253,6 +253,26 @@ MIGRATIONS: dict[int, list[str]] = {
             role VARCHAR NOT NULL CHECK (role IN ('admin', 'team', 'viewer')),
             created_at TIMESTAMPTZ NOT NULL,
             disabled BOOLEAN NOT NULL DEFAULT FALSE
+        )""",
+    ],
+    4: [
+        # Partnership records (partners, agreements, contacts, funded team, priorities,
+        # meetings), each as its validated JSON: the TOML files are their reviewable form.
+        """CREATE TABLE records (
+            kind VARCHAR NOT NULL,
+            record_id VARCHAR NOT NULL,
+            data JSON NOT NULL,
+            PRIMARY KEY (kind, record_id)
+        )""",
+        # Every change to a record: who, when, and the record before and after.
+        """CREATE TABLE audit_log (
+            changed_at TIMESTAMPTZ NOT NULL,
+            actor VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL,
+            record_id VARCHAR NOT NULL,
+            action VARCHAR NOT NULL CHECK (action IN ('added', 'changed', 'removed')),
+            old_data JSON,
+            new_data JSON
         )""",
     ],
 }

@@ -1,0 +1,2 @@
+"""Partnerships: sponsors, agreements, funded team, priorities, prospects (between metrics
+and views)."""
