@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 
 from catherd.config import CONFIG_NAME
-from catherd.errors import CatherdError, StoreBusy
+from catherd.errors import CatherdError, InputError, StoreBusy
 
 errors = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
@@ -81,3 +81,12 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def parse_date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{option} {value!r}: not a date (YYYY-MM-DD)") from None

@@ -6,7 +6,7 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,9 +19,18 @@ from rich.table import Table
 from catherd.cli import imports as import_commands
 from catherd.cli import partners as partner_commands
 from catherd.cli import people as people_commands
+from catherd.cli import reports as report_commands
 from catherd.cli import review as review_commands
 from catherd.cli import web as web_commands
-from catherd.cli.common import ConfigOption, DbOption, JsonOption, emit_json, errors, guarded
+from catherd.cli.common import (
+    ConfigOption,
+    DbOption,
+    JsonOption,
+    emit_json,
+    errors,
+    guarded,
+    parse_date,
+)
 from catherd.cli.triage import triage as triage_command
 from catherd.config import (
     CONFIG_NAME,
@@ -52,6 +61,7 @@ app.command("serve")(web_commands.serve)
 app.add_typer(web_commands.users_app, name="users")
 app.add_typer(partner_commands.records_app, name="records")
 app.add_typer(partner_commands.partners_app, name="partners")
+app.add_typer(report_commands.app, name="report")
 app.command("team")(partner_commands.team)
 app.command("priorities")(partner_commands.priorities)
 console = Console()
@@ -309,15 +319,6 @@ def status(
     console.print(sources)
 
 
-def _parse_date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"{option} {value!r}: not a date (YYYY-MM-DD)") from None
-
-
 @app.command()
 @guarded
 def metrics(
@@ -349,7 +350,7 @@ def metrics(
         console.print(table)
         return
     params = Params(
-        _parse_date(since, "--since"), _parse_date(until, "--until"), by, repo, include_bots
+        parse_date(since, "--since"), parse_date(until, "--until"), by, repo, include_bots
     )
     config = load_config(config_file, db)
     with Store(config.db, read_only=True) as store:
@@ -398,31 +399,3 @@ def _cell(key: str, value: Any, by: str) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
-
-
-@app.command()
-@guarded
-def report(
-    output: Annotated[
-        Path, typer.Option("-o", "--output", help="Folder to write the report into.")
-    ] = Path("report"),
-    since: Annotated[
-        str | None, typer.Option(help="First day of the report's period (YYYY-MM-DD).")
-    ] = None,
-    until: Annotated[str | None, typer.Option(help="First day after it (YYYY-MM-DD).")] = None,
-    by: Annotated[str, typer.Option(help="Trend granularity: month, quarter or year.")] = "quarter",
-    db: DbOption = None,
-    config_file: ConfigOption = None,
-) -> None:
-    """Write index.html (self-contained, charts as inline SVG) and report.md."""
-    from catherd.reports.community import write_report
-
-    config = load_config(config_file, db)
-    params = Params(_parse_date(since, "--since"), _parse_date(until, "--until"), by)
-    with Store(config.db, read_only=True) as store:
-        names = [r[0] for r in store.con.execute("SELECT name FROM repositories").fetchall()]
-        # without a project file, a store of one repository is named after it
-        project = config.project_name if config.source or len(names) != 1 else names[0]
-        paths = write_report(store, output, project, params)
-    for path in paths:
-        console.print(f"wrote {path}")

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from catherd.cli.common import ConfigOption, DbOption, JsonOption, emit_json, guarded
+from catherd.cli.common import ConfigOption, DbOption, JsonOption, emit_json, guarded, parse_date
 from catherd.config import Config, load_config
 from catherd.errors import InputError
 from catherd.partners import book
@@ -41,13 +41,6 @@ def funding_of(config: Config) -> Funding:
 
 def records_folder(config: Config, folder: Path | None) -> Path:
     return folder or config.records or Path("records")
-
-
-def _day(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        raise InputError(f"--as-of {value!r}: expected a date such as 2026-01-31") from None
 
 
 @records_app.command("import")
@@ -183,7 +176,9 @@ def runway_command(
     config = load_config(config_file, db)
     with Store(config.db, read_only=True) as store:
         records = book.load(store)
-    result = runway(records, funding_of(config), _day(as_of) or date.today(), months, renewals)
+    result = runway(
+        records, funding_of(config), parse_date(as_of, "--as-of") or date.today(), months, renewals
+    )
     if as_json:
         emit_json(
             {
@@ -244,7 +239,7 @@ def prospects_command(
     """Organisations whose people contribute but which fund nothing today."""
     config = load_config(config_file, db)
     with Store(config.db, read_only=True) as store:
-        rows = prospects(store, book.load(store), _day(as_of))[:limit]
+        rows = prospects(store, book.load(store), parse_date(as_of, "--as-of"))[:limit]
     if as_json:
         emit_json(rows)
     elif to_csv is not None:

@@ -157,7 +157,6 @@ def audit_log(store: Store, limit: int = 100) -> list[dict[str, Any]]:
     for row in rows:
         before = json.loads(row.pop("old_data") or "{}")
         after = json.loads(row.pop("new_data") or "{}")
-        row["fields"] = sorted(
-            k for k in before.keys() | after.keys() if before.get(k) != after.get(k)
-        )
+        changed = before.keys() & after.keys()  # an added or removed record lists none
+        row["fields"] = sorted(k for k in changed if before[k] != after[k])
     return rows

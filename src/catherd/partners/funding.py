@@ -67,7 +67,7 @@ def month_end(first: date) -> date:
     return first.replace(day=calendar.monthrange(first.year, first.month)[1])
 
 
-def _overlap_days(start: date, end: date | None, first: date, last: date) -> int:
+def overlap_days(start: date, end: date | None, first: date, last: date) -> int:
     end = end or last
     return max(0, (min(end, last) - max(start, first)).days + 1)
 
@@ -75,13 +75,13 @@ def _overlap_days(start: date, end: date | None, first: date, last: date) -> int
 def agreement_income(agreement: Agreement, first: date, funding: Funding) -> Decimal:
     """What ``agreement`` pays in the month starting ``first``, in the reporting currency."""
     total_days = (agreement.end - agreement.start).days + 1
-    days = _overlap_days(agreement.start, agreement.end, first, month_end(first))
+    days = overlap_days(agreement.start, agreement.end, first, month_end(first))
     return funding.convert(agreement.amount, agreement.currency) * days / total_days
 
 
 def member_cost(member: Member, first: date, funding: Funding) -> Decimal:
     last = month_end(first)
-    share = Decimal(_overlap_days(member.start, member.end, first, last)) / last.day
+    share = Decimal(overlap_days(member.start, member.end, first, last)) / last.day
     return funding.convert(member.monthly_cost, member.currency) * share
 
 

@@ -32,6 +32,13 @@ AUDIENCES: dict[str, tuple[str, ...]] = {
     "sponsors": ("public", "sponsors"),
     "team": ("public", "sponsors", "team"),
 }
+
+
+def visible(visibility: str, audience: str) -> bool:
+    """Whether something marked ``visibility`` shows to ``audience`` (public, sponsors, team)."""
+    return visibility in AUDIENCES[audience]
+
+
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=80)]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 Money = Annotated[Decimal, Field(ge=0)]
@@ -53,9 +60,6 @@ class Record(BaseModel):
     def _exact_money(cls, value: Any) -> Any:
         # TOML floats are binary: 1234.56 must stay 1234.56, not 1234.5599999...
         return Decimal(repr(value)) if isinstance(value, float) else value
-
-    def visible_to(self, audience: str) -> bool:
-        return getattr(self, "visibility", "team") in AUDIENCES[audience]
 
 
 class Partner(Record):

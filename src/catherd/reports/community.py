@@ -12,13 +12,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import jinja2
-
 from catherd import __version__
 from catherd.metrics import REGISTRY, Params
 from catherd.metrics.base import WHOLE
 from catherd.metrics.runner import next_period, period_label, run_metric
 from catherd.reports import charts
+from catherd.reports.templating import TEMPLATES
 from catherd.store.database import Store
 
 _TOP = 15
@@ -33,15 +32,6 @@ class Window:
     def label(self) -> str:
         last = date.fromordinal(self.end.toordinal() - 1)
         return f"{self.start:%d %b %Y} – {last:%d %b %Y}"
-
-
-# one environment per process: it compiles each template once
-TEMPLATES = jinja2.Environment(
-    loader=jinja2.PackageLoader("catherd.reports", "templates"),
-    autoescape=jinja2.select_autoescape(["html"]),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
 
 
 def report_window(store: Store, params: Params) -> Window | None:

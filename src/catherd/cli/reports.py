@@ -1,0 +1,91 @@
+"""``catherd report``: the community report, and ``catherd report team`` (accountability)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from catherd.cli.common import ConfigOption, DbOption, guarded, parse_date
+from catherd.cli.partners import funding_of
+from catherd.config import Config, load_config
+from catherd.errors import InputError
+from catherd.metrics import Params
+from catherd.store.database import Store
+
+app = typer.Typer(
+    help="Reports: the community report, or `report team` for the funded team's.",
+    invoke_without_command=True,
+)
+console = Console()
+
+
+def project_name(config: Config, store: Store) -> str:
+    names = [r["name"] for r in store.rows("SELECT name FROM repositories")]
+    # without a project file, a store of one repository is named after it
+    return config.project_name if config.source or len(names) != 1 else names[0]
+
+
+@app.callback()
+@guarded
+def report(
+    ctx: typer.Context,
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Folder to write the report into.")
+    ] = Path("report"),
+    since: Annotated[
+        str | None, typer.Option(help="First day of the report's period (YYYY-MM-DD).")
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="First day after it (YYYY-MM-DD).")] = None,
+    by: Annotated[str, typer.Option(help="Trend granularity: month, quarter or year.")] = "quarter",
+    db: DbOption = None,
+    config_file: ConfigOption = None,
+) -> None:
+    """Write the community report: index.html (self-contained, charts as inline SVG) and
+    report.md."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from catherd.reports.community import write_report
+
+    config = load_config(config_file, db)
+    params = Params(parse_date(since, "--since"), parse_date(until, "--until"), by)
+    with Store(config.db, read_only=True) as store:
+        paths = write_report(store, output, project_name(config, store), params)
+    for path in paths:
+        console.print(f"wrote {path}")
+
+
+@app.command("team")
+@guarded
+def team_report(
+    period: Annotated[
+        str, typer.Option(help="2025, 2025-Q3, 2025-07 or 2025-01-01..2025-07-01 (end excluded).")
+    ],
+    audience: Annotated[
+        str, typer.Option(help="public, sponsors, or both (one folder each).")
+    ] = "both",
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Folder to write the reports into.")
+    ] = Path("team-report"),
+    pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also write report.pdf.")] = True,
+    db: DbOption = None,
+    config_file: ConfigOption = None,
+) -> None:
+    """What the funded team did in a period, with priorities and funding: HTML, Markdown, PDF."""
+    from catherd.partners import book
+    from catherd.partners.accountability import Period
+    from catherd.reports.team import AUDIENCES, write_team_report
+
+    if audience not in (*AUDIENCES, "both"):
+        raise InputError(f"--audience {audience!r}: choose public, sponsors or both")
+    config = load_config(config_file, db)
+    chosen = AUDIENCES if audience == "both" else (audience,)
+    with Store(config.db, read_only=True) as store:
+        paths = write_team_report(
+            store, book.load(store), funding_of(config), output, Period.parse(period),
+            config.upstream, project_name(config, store), chosen, pdf,
+        )  # fmt: skip
+    for path in paths:
+        console.print(f"wrote {path}")

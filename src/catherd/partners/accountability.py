@@ -1,0 +1,178 @@
+"""What the funded team did in a period, and what funded it: the accountability report's data.
+
+Definitions (docs/partners.md). A member counts from the later of the period's start and
+their funding start to the earlier of the period's end and their funding end. Their acts:
+commits (authored or co-authored, from the identity store); pull requests opened and
+merged (by their GitHub logins); pull requests of others reviewed; issues of others triaged
+(commented on, or labelled, assigned, milestoned, closed, reopened, marked duplicate...);
+newcomers mentored (others' first issue or pull request in a repository that the member
+reviewed, commented on or triaged). Upstream work is the same acts in the repositories named
+in ``[report] upstream``; everything else is the project's. The funding summary counts
+signed and renewed agreements by the share of their days inside the period.
+
+Every row keeps its records, whose visibility decides what each report variant shows.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from catherd.errors import InputError
+from catherd.partners.book import identify
+from catherd.partners.funding import CENT, Funding, month_start, overlap_days
+from catherd.partners.records import ACTIVE, Agreement, Member, Partner, Records
+from catherd.store.database import Store
+
+TRIAGE_EVENTS = (
+    "labeled", "unlabeled", "assigned", "unassigned", "milestoned", "demilestoned", "closed",
+    "reopened", "marked_as_duplicate", "renamed", "locked", "transferred",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date  # exclusive
+    label: str
+
+    @classmethod
+    def parse(cls, text: str) -> Period:
+        """``2025``, ``2025-Q3``, ``2025-07`` or ``2025-01-01..2025-07-01`` (end excluded)."""
+        text = text.strip()
+        try:
+            if re.fullmatch(r"\d{4}", text):
+                year = int(text)
+                return cls(date(year, 1, 1), date(year + 1, 1, 1), text)
+            if match := re.fullmatch(r"(\d{4})-Q([1-4])", text):
+                year, quarter = int(match[1]), int(match[2])
+                start = date(year, 3 * quarter - 2, 1)
+                end = date(year + 1, 1, 1) if quarter == 4 else date(year, 3 * quarter + 1, 1)
+                return cls(start, end, text)
+            if re.fullmatch(r"\d{4}-\d{2}", text):
+                start = date.fromisoformat(f"{text}-01")
+                return cls(start, month_start(start + timedelta(days=31)), text)
+            first, _, last = text.partition("..")
+            start, end = date.fromisoformat(first), date.fromisoformat(last)
+        except ValueError:
+            start = end = date.min
+        if end <= start:
+            raise InputError(
+                f"--period {text!r}: use 2025, 2025-Q3, 2025-07 or 2025-01-01..2025-07-01 "
+                "(a non-empty range, end excluded)"
+            )
+        return cls(start, end, f"{start.isoformat()} to {(end - timedelta(days=1)).isoformat()}")
+
+
+_ACTS = """
+WITH mine AS (SELECT unnest($logins::VARCHAR[]) AS login),
+items AS (
+    SELECT *, lower(author) AS who, list_contains($upstream, lower(repo)) AS upstream,
+           created_at = min(created_at) OVER (PARTITION BY repo, lower(author)) AS first_of_author
+    FROM gh_items
+),
+others AS (SELECT * FROM items WHERE NOT author_is_bot AND who NOT IN (SELECT login FROM mine)),
+touches AS (  -- the member's acts on other people's items, in the window
+    SELECT repo, number, 'review' AS how FROM gh_reviews
+    WHERE lower(reviewer) IN (SELECT login FROM mine) AND submitted_at >= $a AND submitted_at < $b
+    UNION ALL
+    SELECT repo, number, 'comment' FROM gh_comments
+    WHERE lower(author) IN (SELECT login FROM mine) AND created_at >= $a AND created_at < $b
+    UNION ALL
+    SELECT repo, number, 'triage' FROM gh_events
+    WHERE lower(actor) IN (SELECT login FROM mine) AND created_at >= $a AND created_at < $b
+      AND list_contains($triage, event)
+),
+touched AS (SELECT DISTINCT o.repo, o.number, o.is_pr, o.upstream, o.first_of_author, t.how
+            FROM touches t JOIN others o USING (repo, number))
+SELECT
+    (SELECT count(*) FROM items WHERE is_pr AND who IN (SELECT login FROM mine)
+        AND created_at >= $a AND created_at < $b AND NOT upstream) AS pulls_opened,
+    (SELECT count(*) FROM items WHERE is_pr AND who IN (SELECT login FROM mine)
+        AND merged_at >= $a AND merged_at < $b AND NOT upstream) AS pulls_merged,
+    (SELECT count(DISTINCT (repo, number)) FROM touched WHERE is_pr AND how = 'review'
+        AND NOT upstream) AS pulls_reviewed,
+    (SELECT count(DISTINCT (repo, number)) FROM touched WHERE NOT is_pr
+        AND how IN ('comment', 'triage') AND NOT upstream) AS issues_triaged,
+    (SELECT count(DISTINCT (repo, number)) FROM touched WHERE first_of_author
+        AND NOT upstream) AS newcomers_mentored,
+    (SELECT count(*) FROM items WHERE is_pr AND who IN (SELECT login FROM mine)
+        AND created_at >= $a AND created_at < $b AND upstream) AS upstream_pulls
+"""
+
+_COMMITS = """
+WITH placed AS (
+    SELECT c.sha, bool_or(list_contains($upstream_ids, m.repo_id)) AS upstream
+    FROM contributions c JOIN repo_commits m USING (sha)
+    WHERE c.person_id = $person AND c.contributed_at >= $a AND c.contributed_at < $b
+    GROUP BY 1
+)
+SELECT count(*) FILTER (WHERE NOT upstream) AS commits,
+       count(*) FILTER (WHERE upstream) AS upstream_commits
+FROM placed
+"""
+
+
+def is_upstream(name: str, location: str, slugs: list[str]) -> bool:
+    """Whether a stored repository is one of ``[report] upstream`` (``owner/name``)."""
+    where = re.sub(r"(\.git)?/*$", "", location.lower()).removeprefix("github:")
+    return name.lower() in slugs or any(where == s or where.endswith("/" + s) for s in slugs)
+
+
+def _bound(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time(), UTC)
+
+
+def team_activity(
+    store: Store, records: Records, period: Period, upstream: list[str]
+) -> list[dict[str, Any]]:
+    """One row per member funded during the period, with their acts in it."""
+    slugs = [u.lower().strip("/") for u in upstream]
+    upstream_ids = [
+        r["repo_id"]
+        for r in store.rows("SELECT repo_id, name, location FROM repositories")
+        if is_upstream(r["name"], r["location"], slugs)
+    ]
+    rows = []
+    for member in sorted(records.of(Member), key=lambda m: m.id):
+        start = max(period.start, member.start)
+        end = min(period.end, member.end + timedelta(days=1) if member.end else period.end)
+        if end <= start:
+            continue
+        who = identify(store, member.person)
+        window = {"a": _bound(start), "b": _bound(end)}
+        acts = store.rows(
+            _ACTS,
+            {**window, "logins": sorted(who.logins) if who else [], "upstream": slugs,
+             "triage": list(TRIAGE_EVENTS)},
+        )[0]  # fmt: skip
+        commits = {"commits": 0, "upstream_commits": 0}
+        if who and who.person_id:
+            commits = store.rows(
+                _COMMITS, {**window, "person": who.person_id, "upstream_ids": upstream_ids}
+            )[0]
+        rows.append(
+            {"member": member, "name": who.name if who else member.person,
+             "from": start, "until": end - timedelta(days=1), **commits, **acts}
+        )  # fmt: skip
+    return rows
+
+
+def funding_summary(records: Records, funding: Funding, period: Period) -> list[dict[str, Any]]:
+    """Per paying agreement overlapping the period: its partner and its income in the period."""
+    partners = {p.id: p for p in records.of(Partner)}
+    last = period.end - timedelta(days=1)
+    rows = []
+    for agreement in sorted(records.of(Agreement), key=lambda a: (a.partner, a.start)):
+        days = overlap_days(agreement.start, agreement.end, period.start, last)
+        if agreement.status not in ACTIVE or not days:
+            continue
+        whole = (agreement.end - agreement.start).days + 1
+        income = funding.convert(agreement.amount, agreement.currency) * days / whole
+        rows.append(
+            {"agreement": agreement, "partner": partners[agreement.partner],
+             "income": income.quantize(CENT)}
+        )  # fmt: skip
+    return rows
