@@ -14,9 +14,11 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from catherd.store.database import Store
+from catherd.config import Config
 from catherd.web.app import create_app
 from catherd.web.auth import add_user
+
+from .test_partners import partners_store
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(os.environ.get("CATHERD_ARTIFACTS", Path(__file__).parent / "artifacts"))
@@ -33,14 +35,15 @@ def server(tmp_path_factory: pytest.TempPathFactory, ingested: dict[str, Path]) 
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
     db = tmp_path_factory.mktemp("browser") / "s.duckdb"
-    shutil.copy(ingested["networkx"], db)
-    with Store(db) as store:
+    with partners_store(db, ingested["networkx"]) as store:  # with SYNTHETIC records
         add_user(store, "tom", PASSWORD, "team")
         add_user(store, "vic", PASSWORD, "viewer")
+    funding = {"currency": "EUR", "rates": {"USD": 0.9, "GBP": 1.2}, "balance": 2000}
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    config = uvicorn.Config(create_app(db), host="127.0.0.1", port=port, log_level="warning")
+    app = create_app(db, config=Config(root=db.parent, db=db, funding=funding))
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     web = uvicorn.Server(config)
     thread = threading.Thread(target=web.run, daemon=True)
     thread.start()
@@ -79,12 +82,13 @@ def test_browse_every_page_in_chromium(server: str) -> None:
             ("/", "overview"), ("/metrics?name=bus_factor&by=year", "metrics"),
             ("/organisations", "organisations"), ("/newcomers", "newcomers"),
             ("/triage", "triage"), ("/repositories", "repositories"), ("/reports", "reports"),
-            ("/contributors?newcomers=true", "newcomers-filter"),
+            ("/contributors?newcomers=true", "newcomers-filter"), ("/partners", "partners"),
+            ("/priorities", "priorities"), ("/prospects", "prospects"),
         ]  # fmt: skip
         for path, name in pages:
             response = page.goto(f"{server}{path}")
             assert response is not None and response.status == 200, path
-            if name in ("overview", "metrics"):
+            if name in ("overview", "metrics", "partners"):
                 page.wait_for_selector("figure.chart svg.marks", timeout=10_000)
             page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
         page.goto(f"{server}/metrics?name=commits&by=year")
@@ -101,10 +105,11 @@ def test_security_from_the_browser(server: str) -> None:
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         anonymous = browser.new_page()
-        for path in ("/contributors", "/triage", "/admin", "/reports"):
+        for path in ("/contributors", "/triage", "/admin", "/reports", "/partners", "/prospects"):
             anonymous.goto(f"{server}{path}")
             assert "/login" in anonymous.url, path
-        assert anonymous.request.get(f"{server}/api/people").status == 401
+        for api in ("/api/people", "/api/partners", "/api/prospects", "/api/records/log"):
+            assert anonymous.request.get(f"{server}{api}").status == 401, api
         overview = anonymous.goto(f"{server}/")
         assert overview is not None
         anonymous.wait_for_selector("figure.chart svg.marks")  # drawn by vega-embed, served here
@@ -120,4 +125,9 @@ def test_security_from_the_browser(server: str) -> None:
         token = viewer.locator("input[name=csrf]").first.get_attribute("value")
         assert viewer.request.post(f"{server}/admin/sync", form={"csrf": token}).status == 403
         assert viewer.request.post(f"{server}/logout", form={}).status == 403  # no CSRF token
+        # partnership pages are the team's: a viewer neither sees nor edits them
+        assert viewer.request.get(f"{server}/api/partners").status == 403
+        edit = viewer.request.post(f"{server}/records/agreement/acme-2026",
+                                   form={"csrf": token, "text": 'id = "acme-2026"'})  # fmt: skip
+        assert edit.status == 403
         browser.close()

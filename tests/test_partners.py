@@ -37,18 +37,22 @@ EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[a-z]{2,}")
 ALL_KINDS = tuple(kind for kinds in FILES.values() for kind in kinds)
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory, ingested: dict[str, Path]) -> Store:
+def partners_store(path: Path, networkx_store: Path) -> Store:
     """networkx's history and PyGithub's GitHub activity, with the synthetic records."""
-    folder = tmp_path_factory.mktemp("partners")
-    shutil.copy(ingested["networkx"], folder / "s.duckdb")
-    store = Store(folder / "s.duckdb")
+    shutil.copy(networkx_store, path)
+    store = Store(path)
     with pygithub_server() as server:
-        config = Config(root=folder, db=store.path, github_api_url=server.url, github_token=None)
+        config = Config(root=path.parent, db=path, github_api_url=server.url, github_token=None)
         sync(store, config, [RepositorySpec("github:PyGithub/PyGithub")])
     records, problems = read_folder(RECORDS)
     assert problems == []
     book.replace(store, records, ALL_KINDS, FUNDING, "test")
+    return store
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory, ingested: dict[str, Path]) -> Store:
+    store = partners_store(tmp_path_factory.mktemp("partners") / "s.duckdb", ingested["networkx"])
     yield store
     store.close()
 
@@ -284,3 +288,93 @@ def test_upstream_repositories_are_found_by_name_or_location() -> None:
     assert is_upstream("cloudpickle", "/data/mirrors/cloudpickle.git", slugs)
     assert not is_upstream("networkx", "https://github.com/networkx/networkx", slugs)
     assert not is_upstream("cpython-docs", "github:python/cpython-docs", slugs)
+
+
+def test_dashboard_pages_are_the_teams_and_admins_edit_through_checked_forms(
+    store: Store, tmp_path: Path
+) -> None:
+    import warnings
+
+    from fastapi.testclient import TestClient
+
+    from catherd.web.app import create_app
+    from catherd.web.auth import add_user
+
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+    db = tmp_path / "web.duckdb"
+    store.con.execute("CHECKPOINT")
+    shutil.copy(store.path, db)
+    password = "correct horse battery"  # synthetic accounts
+    with Store(db) as copy:
+        for name, role in (("ada", "admin"), ("tom", "team"), ("vic", "viewer")):
+            add_user(copy, name, password, role)
+    funding = {"currency": "EUR", "rates": {"USD": 0.9, "GBP": 1.2}, "balance": 2000}
+    app = create_app(db, config=Config(root=tmp_path, db=db, funding=funding))
+
+    def session(who: str | None) -> TestClient:
+        client = TestClient(app, base_url="http://127.0.0.1")
+        if who:
+            client.post("/login", data={"username": who, "password": password})
+        return client
+
+    anonymous, viewer, team, admin = session(None), session("vic"), session("tom"), session("ada")
+    for path in ("/api/partners", "/api/prospects", "/api/priorities", "/api/records/log"):
+        assert anonymous.get(path).status_code == 401 and viewer.get(path).status_code == 403
+        assert team.get(path).status_code == 200, path
+    assert anonymous.get("/partners", follow_redirects=False).status_code == 303
+    page = team.get("/partners").text
+    assert "Initech (synthetic)" in page and "wile@acme.example" in page  # the team sees all
+    assert set(team.get("/api/partners").json()) >= {"partners", "runway", "months", "renewals"}
+    assert team.get("/prospects.csv").text.startswith("organisation,acts_last_365_days")
+    # the team reads but does not edit; admins edit with the CSRF token, checked and logged
+    token = re.search(r'name="csrf" value="([^"]+)"', admin.get("/").text).group(1)
+    good = (
+        'id = "old-deal"\npartner = "globex"\namount = 12000\ncurrency = "EUR"\n'
+        'start = 2024-01-01\nend = 2026-06-30\nstatus = "lapsed"\n'
+    )
+    assert team.get("/records/agreement/old-deal").status_code == 403
+    assert admin.post("/records/agreement/old-deal", data={"text": good}).status_code == 403
+    before = admin.get("/api/records/log").json()
+    bad = admin.post("/records/agreement/old-deal",
+                     data={"csrf": token, "text": good.replace("EUR", "EUX")})  # fmt: skip
+    assert bad.status_code == 422 and "unknown currency" in bad.text and "EUX" in bad.text
+    assert admin.get("/api/records/log").json() == before  # nothing written
+    saved = admin.post("/records/agreement/old-deal", data={"csrf": token, "text": good},
+                       follow_redirects=False)  # fmt: skip
+    assert saved.status_code == 303
+    latest = admin.get("/api/records/log").json()[0]
+    assert (latest["actor"], latest["record_id"], latest["fields"]) == (
+        "ada",
+        "old-deal",
+        ["amount"],
+    )
+
+
+def test_cli_records_and_team_report(store: Store, tmp_path: Path) -> None:
+    import sys
+
+    db = tmp_path / "cli.duckdb"
+    store.con.execute("CHECKPOINT")
+    shutil.copy(store.path, db)
+    (tmp_path / "catherd.toml").write_text(
+        f'[project]\nname = "networkx"\ndb = "{db}"\n[funding]\ncurrency = "EUR"\n'
+        'rates = { USD = 0.9, GBP = 1.2 }\n[records]\nfolder = "records"\n'
+    )
+
+    def catherd(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "catherd", *args], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=300)  # fmt: skip
+
+    assert catherd("records", "export").returncode == 0
+    assert sorted(p.name for p in (tmp_path / "records").iterdir()) == sorted(FILES)
+    text = (tmp_path / "records" / "team.toml").read_text()
+    (tmp_path / "records" / "team.toml").write_text(text.replace("2025-06-15", "2027-06-15"))
+    refused = catherd("records", "import", "--as", "carol")
+    assert refused.returncode == 2 and "end 2026-12-31 is before start 2027-06-15" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    log = catherd("records", "log", "--json")
+    assert log.returncode == 0 and '"carol"' not in log.stdout
+    made = catherd("report", "team", "--period", "2025", "--audience", "public", "--no-pdf")
+    assert made.returncode == 0, made.stderr
+    assert (tmp_path / "team-report" / "public" / "report.md").read_text().count("Dan Schult") == 1
+    assert catherd("report", "team", "--period", "last year").returncode == 2

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Container, Iterable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -13,6 +13,7 @@ from typing import Annotated, Any, TypeVar
 import duckdb
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from catherd.config import CONFIG_NAME
 from catherd.errors import CatherdError, InputError, StoreBusy
@@ -71,6 +72,18 @@ def busy_message(exc: StoreBusy) -> str:
             "`catherd sync` (the dashboard runs it), or stop `catherd serve` first"
         )
     return f"{exc} (another catherd command is writing it: wait for it to finish)"
+
+
+def print_rows(
+    title: str, columns: Sequence[str], cells: Iterable[Sequence[str]], right: Container[str] = ()
+) -> None:
+    """A titled table on standard output; ``right`` names the columns of numbers."""
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column, justify="right" if column in right else "left")
+    for row in cells:
+        table.add_row(*row)
+    Console().print(table)
 
 
 def emit_json(data: Any) -> None:

@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
-import csv
 import getpass
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from catherd.cli.common import ConfigOption, DbOption, JsonOption, emit_json, guarded, parse_date
+from catherd.cli.common import (
+    ConfigOption,
+    DbOption,
+    JsonOption,
+    emit_json,
+    guarded,
+    parse_date,
+    print_rows,
+)
 from catherd.config import Config, load_config
 from catherd.errors import InputError
 from catherd.partners import book
 from catherd.partners.funding import Funding, runway
-from catherd.partners.priorities import progress
-from catherd.partners.prospects import prospects
+from catherd.partners.priorities import flat, progress
+from catherd.partners.prospects import prospects, write_csv
 from catherd.partners.records import FILES, Agreement, Member, Partner, read_folder
 from catherd.store.database import Store
 
@@ -104,18 +110,12 @@ def records_log(
     if as_json:
         emit_json(rows)
         return
-    table = Table(title="Changes to the records")
-    for column in ("when", "who", "what", "record", "fields"):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(
-            str(row["at"])[:19],
-            row["actor"],
-            row["action"],
-            f"{row['kind']} {row['record_id']}",
-            ", ".join(row["fields"]),
-        )
-    console.print(table)
+    print_rows(
+        "Changes to the records",
+        ("when", "who", "what", "record", "fields changed"),
+        [[str(r["at"])[:19], r["actor"], r["action"], f"{r['kind']} {r['record_id']}",
+          ", ".join(r["fields"])] for r in rows],
+    )  # fmt: skip
 
 
 @partners_app.callback()
@@ -143,21 +143,16 @@ def partners(
     if as_json:
         emit_json(rows)
         return
-    table = Table(title="Partners")
-    for column in ("partner", "tier", "visibility", "agreements"):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(
-            row["name"],
-            row["tier"] or "",
-            row["visibility"],
-            "\n".join(
-                f"{a['id']}: {a['status']}, {a['amount']} {a['currency']}, "
-                f"{a['start']} → {a['end']}"
-                for a in row["agreements"]
-            ),
-        )
-    console.print(table)
+    deals = [
+        "\n".join(f"{a['id']}: {a['status']}, {a['amount']} {a['currency']}, "
+                  f"{a['start']} → {a['end']}" for a in row["agreements"])
+        for row in rows
+    ]  # fmt: skip
+    print_rows(
+        "Partners", ("partner", "tier", "visibility", "agreements"),
+        [[r["name"], r["tier"] or "", r["visibility"], d]
+         for r, d in zip(rows, deals, strict=True)],
+    )  # fmt: skip
 
 
 @partners_app.command("runway")
@@ -194,26 +189,15 @@ def runway_command(
         covered = result.runway[scenario]
         text = f"more than {months}" if covered is None else str(covered)
         console.print(f"runway on {label}: [bold]{text}[/] months")
-    table = Table(title=f"Per month ({result.currency})")
-    for column in (
-        "month",
-        "income signed",
-        "income signed+likely",
-        "team costs",
-        "balance signed",
-        "balance +likely",
-    ):
-        table.add_column(column, justify="right")
-    for m in result.months:
-        table.add_row(
-            m["month"].isoformat()[:7],
-            f"{m['income_signed']:,.0f}",
-            f"{m['income_likely']:,.0f}",
-            f"{m['costs']:,.0f}",
-            f"{m['balance_signed']:,.0f}",
-            f"{m['balance_likely']:,.0f}",
-        )
-    console.print(table)
+    amounts = ("income_signed", "income_likely", "costs", "balance_signed", "balance_likely")
+    columns = ("income, signed", "income, + likely", "team costs", "balance, signed",
+               "balance, + likely")  # fmt: skip
+    print_rows(
+        f"Per month ({result.currency})",
+        ("month", *columns),
+        [[m["month"].isoformat()[:7], *(f"{m[k]:,.0f}" for k in amounts)] for m in result.months],
+        right=columns,
+    )
     for r in result.renewals:
         console.print(
             f"renewal due {r['due']} (in {r['days']} days): {r['agreement']} "
@@ -243,84 +227,23 @@ def prospects_command(
     if as_json:
         emit_json(rows)
     elif to_csv is not None:
-        write_prospects_csv(
+        write_csv(
             rows,
             sys.stdout if str(to_csv) == "-" else to_csv.open("w", newline="", encoding="utf-8"),
         )
     else:
-        table = Table(title="Prospects (last 365 days)")
-        for column in (
-            "organisation",
-            "acts",
-            "growth",
-            "people",
-            "commits",
-            "PRs",
-            "reviews",
-            "issues",
-            "who",
-        ):
-            table.add_column(
-                column, justify="left" if column in ("organisation", "who") else "right"
-            )
-        for r in rows:
-            growth = "new" if r["growth"] is None else f"{r['growth']:+.0%}"
-            who = ", ".join(p["name"] for p in r["evidence"][:3]) + (
-                " …" if len(r["evidence"]) > 3 else ""
-            )
-            table.add_row(
-                r["organisation"],
-                str(r["acts"]),
-                growth,
-                str(r["contributors"]),
-                str(r["commits"]),
-                str(r["pull_requests"]),
-                str(r["reviews"]),
-                str(r["issues"]),
-                who,
-            )
-        console.print(table)
-
-
-def write_prospects_csv(rows: list[dict[str, Any]], handle: Any) -> None:
-    """One line per organisation; evidence as 'Name: 12 commit, 3 review (first..last)'."""
-    writer = csv.writer(handle)
-    writer.writerow(
-        [
-            "organisation",
-            "acts_last_365_days",
-            "acts_365_days_before",
-            "growth",
-            "contributors",
-            "commits",
-            "pull_requests",
-            "reviews",
-            "issues",
-            "evidence",
-        ]
-    )
-    for r in rows:
-        evidence = "; ".join(
-            f"{p['name']}: {', '.join(f'{n} {kind}' for kind, n in sorted(p['what'].items()))} "
-            f"({p['first_at']:%Y-%m-%d}..{p['last_at']:%Y-%m-%d})"
-            for p in r["evidence"]
-        )
-        growth = "" if r["growth"] is None else f"{r['growth']:.3f}"
-        writer.writerow(
-            [
-                r["organisation"],
-                r["acts"],
-                r["acts_before"],
-                growth,
-                r["contributors"],
-                r["commits"],
-                r["pull_requests"],
-                r["reviews"],
-                r["issues"],
-                evidence,
-            ]
-        )
-    handle.flush()
+        counts = ("acts", "contributors", "commits", "pull_requests", "reviews", "issues")
+        columns = ("organisation", "growth", "acts", "people", "commits", "PRs", "reviews",
+                   "issues", "who")  # fmt: skip
+        print_rows(
+            "Prospects (last 365 days)", columns,
+            [[r["organisation"], "new" if r["growth"] is None else f"{r['growth']:+.0%}",
+              *(str(r[k]) for k in counts),
+              ", ".join(p["name"] for p in r["evidence"][:3])
+              + (" …" if len(r["evidence"]) > 3 else "")]
+             for r in rows],
+            right=columns[1:-1],
+        )  # fmt: skip
 
 
 @guarded
@@ -345,21 +268,13 @@ def team(
     if as_json:
         emit_json(rows)
         return
-    table = Table(title="Funded team")
-    for column in ("member", "person", "role", "FTE", "monthly cost", "from", "until", "funded by"):
-        table.add_column(column)
-    for r in rows:
-        table.add_row(
-            r["id"],
-            f"{r['name']} ({r['person_id'] or ', '.join(r['logins'])})",
-            r["role"],
-            str(r["fte"]),
-            f"{r['monthly_cost']} {r['currency']}",
-            r["start"],
-            r["end"] or "",
-            r["funded_by"] or "",
-        )
-    console.print(table)
+    print_rows(
+        "Funded team",
+        ("member", "person", "role", "FTE", "monthly cost", "from", "until", "funded by"),
+        [[r["id"], f"{r['name']} ({r['person_id'] or ', '.join(r['logins'])})", r["role"],
+          str(r["fte"]), f"{r['monthly_cost']} {r['currency']}", r["start"], r["end"] or "",
+          r["funded_by"] or ""] for r in rows],
+    )  # fmt: skip
 
 
 @guarded
@@ -371,38 +286,15 @@ def priorities(
     with Store(config.db, read_only=True) as store:
         rows = progress(store, book.load(store))
     if as_json:
-        emit_json(
-            [
-                {
-                    **{k: v for k, v in r.items() if k != "priority"},
-                    **r["priority"].model_dump(mode="json"),
-                }
-                for r in rows
-            ]
-        )
+        emit_json(flat(rows))
         return
-    table = Table(title="Priorities")
-    for column in (
-        "priority",
-        "origin",
-        "status",
-        "issues open/closed",
-        "PRs open/merged",
-        "people",
-        "team share",
-    ):
-        table.add_column(column)
-    for r in rows:
-        p = r["priority"]
-        origin = ", ".join([*p.sponsors, *(["community"] if p.community else [])])
-        share = "–" if r["team_share"] is None else f"{r['team_share']:.0%}"
-        table.add_row(
-            p.title,
-            origin,
-            p.status,
-            f"{r['issues_open']}/{r['issues_closed']}",
-            f"{r['pulls_open']}/{r['pulls_merged']}",
-            str(r["people"]),
-            share,
-        )
-    console.print(table)
+    print_rows(
+        "Priorities",
+        ("priority", "asked by", "status", "issues open/closed", "PRs open/merged", "people",
+         "team share"),
+        [[r["priority"].title,
+          ", ".join([*r["priority"].sponsors, *(["community"] if r["priority"].community else [])]),
+          r["priority"].status, f"{r['issues_open']}/{r['issues_closed']}",
+          f"{r['pulls_open']}/{r['pulls_merged']}", str(r["people"]),
+          "–" if r["team_share"] is None else f"{r['team_share']:.0%}"] for r in rows],
+    )  # fmt: skip

@@ -88,6 +88,12 @@ def progress(store: Store, records: Records) -> list[dict[str, Any]]:
     return result
 
 
+def flat(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``progress`` rows with the priority's own fields beside its progress (for JSON)."""
+    return [{**{k: v for k, v in r.items() if k != "priority"},
+             **r["priority"].model_dump(mode="json")} for r in rows]  # fmt: skip
+
+
 def _reviews(store: Store, pulls: list[dict[str, Any]]) -> list[str]:
     """One entry (reviewer login, lower case) per review on these pull requests, bots out."""
     if not pulls:

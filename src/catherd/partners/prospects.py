@@ -14,6 +14,7 @@ compares with the 365 days before; issues opened are the dependence signal (they
 
 from __future__ import annotations
 
+import csv
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -115,3 +116,44 @@ def prospects(
         ranked.append(org)
     ranked.sort(key=lambda o: (-o["acts"], -o["contributors"], o["organisation"]))
     return ranked
+
+
+def write_csv(rows: list[dict[str, Any]], handle: Any) -> None:
+    """One line per organisation; evidence as 'Name: 12 commit, 3 review (first..last)'."""
+    writer = csv.writer(handle)
+    writer.writerow(
+        [
+            "organisation",
+            "acts_last_365_days",
+            "acts_365_days_before",
+            "growth",
+            "contributors",
+            "commits",
+            "pull_requests",
+            "reviews",
+            "issues",
+            "evidence",
+        ]
+    )
+    for r in rows:
+        evidence = "; ".join(
+            f"{p['name']}: {', '.join(f'{n} {kind}' for kind, n in sorted(p['what'].items()))} "
+            f"({p['first_at']:%Y-%m-%d}..{p['last_at']:%Y-%m-%d})"
+            for p in r["evidence"]
+        )
+        growth = "" if r["growth"] is None else f"{r['growth']:.3f}"
+        writer.writerow(
+            [
+                r["organisation"],
+                r["acts"],
+                r["acts_before"],
+                growth,
+                r["contributors"],
+                r["commits"],
+                r["pull_requests"],
+                r["reviews"],
+                r["issues"],
+                evidence,
+            ]
+        )
+    handle.flush()

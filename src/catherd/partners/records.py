@@ -306,6 +306,23 @@ def to_toml(records: Records, kinds: tuple[str, ...]) -> str:
     return tomlkit.dumps(document)
 
 
+def record_toml(record: Record) -> str:
+    """One record as the body of its TOML table (what the dashboard's edit form shows)."""
+    return tomlkit.dumps(_table(record))
+
+
+def record_from_toml(kind: str, text: str) -> tuple[Record | None, list[str]]:
+    """A record of ``kind`` from the body of its TOML table, or what is wrong with it."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        return None, [f"not valid TOML: {exc}"]
+    try:
+        return KINDS[kind].model_validate(data), []
+    except ValidationError as exc:
+        return None, [_explain(error) for error in exc.errors()]
+
+
 def _table(record: BaseModel) -> Any:
     table = tomlkit.table()
     for name, field in type(record).model_fields.items():

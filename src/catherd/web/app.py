@@ -17,6 +17,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -35,6 +36,7 @@ from catherd.store.database import Store
 from catherd.store.inventory import status_data
 from catherd.triage.queue import TriageRules, triage_queue
 from catherd.triage.reviewers import gini
+from catherd.web import partners as partner_pages
 from catherd.web.assets import CHARTS_URL, charts_bundle
 from catherd.web.auth import (
     SESSION_COOKIE,
@@ -44,11 +46,17 @@ from catherd.web.auth import (
     User,
     add_user,
     check_password,
+    require_admin,
+    require_csrf,
 )
 from catherd.web.syncing import SyncRunner
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 TEMPLATES.env.globals["charts_url"] = CHARTS_URL
+# amounts as records hold them (decimal text): whole ones without decimals, others with two
+TEMPLATES.env.filters["money"] = lambda value: (
+    f"{Decimal(value):,.0f}" if Decimal(value) % 1 == 0 else f"{Decimal(value):,.2f}"
+)
 DEFAULT_PUBLIC = ("overview", "metrics")
 # Pages load scripts from here only; Vega compiles its expressions with Function(), hence
 # 'unsafe-eval'; styles are inline in the templates.
@@ -287,6 +295,8 @@ def create_app(
             raise HTTPException(403, "team members only")
         return user
 
+    partner_pages.register(app, board, render, team_access)
+
     @app.get("/triage", response_class=HTMLResponse)
     def triage_page(request: Request, user: User = Depends(team_access)) -> HTMLResponse:
         return render(request, "triage.html.j2", user, **triage_data(board))
@@ -343,11 +353,6 @@ def create_app(
         return Response(text, media_type=media, headers={"Content-Disposition": disposition})
 
     # -- administration -------------------------------------------------------------------
-    def require_admin(user: User | None) -> User:
-        if user is None or not user.can("admin"):
-            raise HTTPException(403, "administrators only")
-        return user
-
     def local_caller(request: Request) -> bool:
         """The CLI on this machine, with the token `catherd serve` wrote beside the store."""
         bearer = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
@@ -508,12 +513,6 @@ def create_app(
         return data
 
     return app
-
-
-def require_csrf(user: User | None, token: str) -> None:
-    """Refuse a form post that does not carry the session's CSRF token."""
-    if user is None or not token or token != user.csrf:
-        raise HTTPException(403, "missing or wrong CSRF token")
 
 
 def _params(

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from fastapi import HTTPException
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from catherd.errors import InputError
@@ -113,3 +114,15 @@ class LoginThrottle:
     def failed(self, *keys: str) -> None:
         for key in keys:
             self.failures[key].append(time.monotonic())
+
+
+def require_csrf(user: User | None, token: str) -> None:
+    """Refuse a form post that does not carry the session's CSRF token."""
+    if user is None or not token or token != user.csrf:
+        raise HTTPException(403, "missing or wrong CSRF token")
+
+
+def require_admin(user: User | None) -> User:
+    if user is None or not user.can("admin"):
+        raise HTTPException(403, "administrators only")
+    return user

@@ -1,0 +1,197 @@
+"""The foundation's pages, for the team only: partners and runway, priorities, prospects, the
+records' audit log; administrators edit records through forms (checked like an import, and
+logged under their name). Every page's data is also under ``/api/``.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from fastapi import Depends, FastAPI, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from catherd.errors import InputError
+from catherd.partners import book
+from catherd.partners.funding import Funding, runway
+from catherd.partners.priorities import flat, progress
+from catherd.partners.prospects import prospects, write_csv
+from catherd.partners.records import (
+    KINDS,
+    Agreement,
+    Contact,
+    Member,
+    Partner,
+    Records,
+    record_from_toml,
+    record_toml,
+)
+from catherd.reports import charts
+from catherd.web.auth import User, require_admin, require_csrf
+
+
+def register(app: FastAPI, board: Any, render: Callable[..., HTMLResponse], team: Any) -> None:
+    """Add the pages and API calls; ``team`` is the dependency that admits team members."""
+
+    def funding() -> Funding:
+        config = board.runner.config
+        return Funding.from_table(config.funding, str(config.source or "catherd.toml"))
+
+    @app.get("/partners", response_class=HTMLResponse)
+    def partners_page(request: Request, user: User = Depends(team)) -> HTMLResponse:
+        return render(request, "partners.html.j2", user, **partners_data(board, funding()))
+
+    @app.get("/api/partners")
+    def api_partners(user: User = Depends(team)) -> dict[str, Any]:
+        data = partners_data(board, funding())
+        data.pop("charts")
+        return data
+
+    @app.get("/priorities", response_class=HTMLResponse)
+    def priorities_page(request: Request, user: User = Depends(team)) -> HTMLResponse:
+        return render(request, "priorities.html.j2", user, rows=priorities_data(board))
+
+    @app.get("/api/priorities")
+    def api_priorities(user: User = Depends(team)) -> list[dict[str, Any]]:
+        return priorities_data(board)
+
+    @app.get("/prospects", response_class=HTMLResponse)
+    def prospects_page(request: Request, user: User = Depends(team)) -> HTMLResponse:
+        return render(request, "prospects.html.j2", user, rows=prospects_data(board))
+
+    @app.get("/api/prospects")
+    def api_prospects(user: User = Depends(team)) -> list[dict[str, Any]]:
+        return prospects_data(board)
+
+    @app.get("/prospects.csv")
+    def prospects_csv(user: User = Depends(team)) -> Response:
+        out = io.StringIO()
+        write_csv(prospects_data(board), out)
+        disposition = 'attachment; filename="prospects.csv"'
+        return Response(out.getvalue(), media_type="text/csv",
+                        headers={"Content-Disposition": disposition})  # fmt: skip
+
+    @app.get("/records/log", response_class=HTMLResponse)
+    def records_log(request: Request, user: User = Depends(team)) -> HTMLResponse:
+        with board.handle() as store:
+            rows = book.audit_log(store, 200)
+        return render(request, "records_log.html.j2", user, rows=rows)
+
+    @app.get("/api/records/log")
+    def api_records_log(user: User = Depends(team)) -> list[dict[str, Any]]:
+        with board.handle() as store:
+            return book.audit_log(store, 200)
+
+    @app.get("/records/{kind}/{record_id}", response_class=HTMLResponse)
+    def edit_form(
+        request: Request, kind: str, record_id: str, user: User = Depends(team)
+    ) -> HTMLResponse:
+        require_admin(user)
+        _known(kind)
+        with board.handle() as store:
+            record = book.load(store).get(kind, record_id)
+        if record is None and record_id != "new":
+            raise HTTPException(404, f"no {kind} {record_id!r}")
+        text = record_toml(record) if record else f'id = ""\n{_EXAMPLES[kind]}'
+        return render(request, "record_edit.html.j2", user, kind=kind, record_id=record_id,
+                      text=text, problems=[])  # fmt: skip
+
+    @app.post("/records/{kind}/{record_id}", response_model=None)
+    def edit(
+        request: Request,
+        kind: str,
+        record_id: str,
+        csrf: str = Form(""),
+        text: str = Form(""),
+        action: str = Form("save"),
+        user: User = Depends(team),
+    ) -> Response:
+        """Save (or remove) one record: checked with all the others, logged, all or nothing."""
+        require_admin(user)
+        require_csrf(user, csrf)
+        _known(kind)
+        record, problems = record_from_toml(kind, text)
+        if not problems:
+            try:
+                with board.handle() as store:
+                    current = book.load(store)
+                    mine = dict(current.by_kind.get(kind, {}))
+                    if record_id != "new":
+                        mine.pop(record_id, None)
+                    if action != "remove" and record is not None:
+                        mine[record.id] = record
+                    incoming = Records({**current.by_kind, kind: mine})
+                    book.replace(store, incoming, (kind,), funding(), user.username)
+            except InputError as exc:
+                problems = str(exc).splitlines()[1:] or [str(exc)]
+        if problems:
+            return render(request, "record_edit.html.j2", user, 422, kind=kind,
+                          record_id=record_id, text=text, problems=problems)  # fmt: skip
+        return RedirectResponse("/partners" if kind in _PARTNER_KINDS else "/priorities", 303)
+
+
+_PARTNER_KINDS = ("partner", "agreement", "contact", "member")
+_EXAMPLES = {
+    "partner": 'name = ""\nvisibility = "team"  # public, sponsors or team\n',
+    "agreement": 'partner = ""\namount = 0\ncurrency = "EUR"\nstart = 2026-01-01\n'
+    'end = 2026-12-31\nstatus = "prospect"  # prospect, negotiating, signed, renewed, lapsed\n',
+    "contact": 'partner = ""\nname = ""\nrole = ""\n',
+    "member": 'person = ""  # e-mail, Name <email>, github:login or a person id\nrole = ""\n'
+    'fte = 1\nmonthly_cost = 0\ncurrency = "EUR"\nstart = 2026-01-01\n',
+    "priority": 'title = ""\ncommunity = true\nsponsors = []\nlinks = []  # "owner/repo#12", '
+    '"owner/repo label:NAME"\nstatus = "proposed"\n',
+    "meeting": 'date = 2026-01-01\ntitle = ""\npartners = []\npriorities = []\n',
+}
+
+
+def _known(kind: str) -> None:
+    if kind not in KINDS:
+        raise HTTPException(404, f"no record kind {kind!r}")
+
+
+def partners_data(board: Any, funding: Funding) -> dict[str, Any]:
+    with board.handle() as store:
+        records = book.load(store)
+        team = []
+        for member in records.of(Member):
+            who = book.identify(store, member.person)
+            team.append({**member.model_dump(mode="json"), "name": who.name if who else "?"})
+    result = runway(records, funding, date.today())
+    agreements = records.of(Agreement)
+    months = [{**m, "month": m["month"].isoformat()} for m in result.months]
+    flows = charts.line_chart(
+        [{k: float(v) if k != "month" else v for k, v in m.items()} for m in months], "month",
+        {"income_signed": "income, signed", "income_likely": "income, signed + likely",
+         "costs": "team costs"},
+        f"Income and team costs per month ({result.currency})", result.currency,
+    )  # fmt: skip
+    return {
+        "partners": [
+            {
+                **p.model_dump(mode="json"),
+                "agreements": [a.model_dump(mode="json") for a in agreements if a.partner == p.id],
+                "contacts": [
+                    c.model_dump(mode="json") for c in records.of(Contact) if c.partner == p.id
+                ],
+            }
+            for p in records.of(Partner)
+        ],
+        "team": team,
+        "runway": result.runway,
+        "months": months,
+        "renewals": result.renewals,
+        "currency": result.currency,
+        "charts": {"flows": charts.fit_to_page(flows)},
+    }
+
+
+def priorities_data(board: Any) -> list[dict[str, Any]]:
+    with board.handle() as store:
+        return flat(progress(store, book.load(store)))
+
+
+def prospects_data(board: Any) -> list[dict[str, Any]]:
+    with board.handle() as store:
+        return prospects(store, book.load(store))
