@@ -88,7 +88,7 @@ def test_browse_every_page_in_chromium(server: str) -> None:
         for path, name in pages:
             response = page.goto(f"{server}{path}")
             assert response is not None and response.status == 200, path
-            if name in ("overview", "metrics", "partners"):
+            if name in ("overview", "metrics", "partners", "priorities"):
                 page.wait_for_selector("figure.chart svg.marks", timeout=10_000)
             page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
         page.goto(f"{server}/metrics?name=commits&by=year")

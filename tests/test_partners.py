@@ -264,10 +264,10 @@ def test_public_report_keeps_confidential_data_out(store: Store, tmp_path: Path)
                                   check=True).stdout  # fmt: skip
         else:
             text = path.read_text()
-        texts[(path.parent.name, path.suffix)] = text
+        texts[(path.parent.name, path.suffix)] = " ".join(text.split())  # lines rejoined
     # globex-2026 pays 45,000.45 EUR x 306/365 days of 2026 = 37,726.40: for sponsors only
     secrets = ["Globex", "37,726", "Initech", "CONFIDENTIAL-NOTE", "Coyote", "wile@",
-               "6,000", "8,100", "jacquev6", "Refactoring"]  # fmt: skip
+               "6,000", "8,100", "jacquev6", "Refactoring", "Technical committee"]  # fmt: skip
     for (audience, suffix), text in texts.items():
         assert not EMAIL.search(text), (audience, suffix)
         for word in ["Initech", "CONFIDENTIAL-NOTE", "Coyote", "6,000", "8,100"]:
@@ -278,6 +278,7 @@ def test_public_report_keeps_confidential_data_out(store: Store, tmp_path: Path)
             assert "Acme Analytics" in text and "Dan Schult" in text
         else:
             assert "Globex Research" in text and "37,726" in text
+            assert "Technical committee (synthetic)" in text, suffix  # a meeting for sponsors
     assert "not disclosed" in texts[("public", ".html")]  # acme-2026's amount is team-only
 
 

@@ -200,7 +200,9 @@ def runway_command(
     )
     for r in result.renewals:
         console.print(
-            f"renewal due {r['due']} (in {r['days']} days): {r['agreement']} "
+            f"renewal due {r['due']} ("
+            + (f"in {r['days']} days" if r["days"] >= 0 else f"overdue by {-r['days']} days")
+            + f"): {r['agreement']} "
             f"({r['partner']}), {r['amount']:,.0f} {result.currency}"
         )
 

@@ -57,7 +57,13 @@ def line_chart(
         )
         .encode(
             x=alt.X(f"{x}:T", title=None),
-            y=alt.Y("value:Q", title=y_title, axis=axis),
+            # shares run from 0 to 100% whatever the data: a flat 0% must look like nothing done
+            y=alt.Y(
+                "value:Q",
+                title=y_title,
+                axis=axis,
+                scale=alt.Scale(domain=[0, 1]) if percent else alt.Undefined,
+            ),
             color=alt.Color("series:N", scale=alt.Scale(range=PALETTE), sort=list(series.values())),
             tooltip=[alt.Tooltip(f"{x}:T"), "series:N", "value:Q"],
         )

@@ -19,7 +19,7 @@ from catherd import __version__
 from catherd.partners.accountability import Period, funding_summary, team_activity
 from catherd.partners.funding import Funding
 from catherd.partners.priorities import progress
-from catherd.partners.records import Agreement, Member, Partner, Records, visible
+from catherd.partners.records import Agreement, Meeting, Member, Partner, Records, visible
 from catherd.reports import charts
 from catherd.reports.templating import TEMPLATES
 from catherd.store.database import Store
@@ -115,8 +115,11 @@ def _priorities(store: Store, records: Records, audience: str) -> list[dict[str,
         hidden = len(sponsors) - len(names)
         origin = names + ([f"{hidden} sponsor(s)"] if hidden else [])
         origin += ["community"] if priority.community else []
+        agreed = [f"{m.title} ({m.date.isoformat()})" for m in records.of(Meeting)
+                  if priority.id in m.priorities and visible(m.visibility, audience)]  # fmt: skip
         rows.append({**entry, "title": priority.title, "status": priority.status,
-                     "target": priority.target, "origin": ", ".join(origin)})  # fmt: skip
+                     "target": priority.target, "origin": ", ".join(origin),
+                     "agreed": agreed})  # fmt: skip
     return rows
 
 

@@ -51,7 +51,8 @@ def register(app: FastAPI, board: Any, render: Callable[..., HTMLResponse], team
 
     @app.get("/priorities", response_class=HTMLResponse)
     def priorities_page(request: Request, user: User = Depends(team)) -> HTMLResponse:
-        return render(request, "priorities.html.j2", user, rows=priorities_data(board))
+        rows = priorities_data(board)
+        return render(request, "priorities.html.j2", user, rows=rows, chart=progress_chart(rows))
 
     @app.get("/api/priorities")
     def api_priorities(user: User = Depends(team)) -> list[dict[str, Any]]:
@@ -190,6 +191,22 @@ def partners_data(board: Any, funding: Funding) -> dict[str, Any]:
 def priorities_data(board: Any) -> list[dict[str, Any]]:
     with board.handle() as store:
         return flat(progress(store, book.load(store)))
+
+
+def progress_chart(rows: list[dict[str, Any]]) -> charts.Spec | None:
+    """Per month, the share of each priority's linked items that were done by its end."""
+    by_month: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        for point in row["timeline"]:
+            month = by_month.setdefault(point["month"], {"month": point["month"]})
+            month[row["id"]] = point["done"] / point["linked"] if point["linked"] else None
+    if not by_month:
+        return None
+    series = {row["id"]: row["title"] for row in rows if row["timeline"]}
+    months = sorted(by_month.values(), key=lambda m: m["month"])
+    title = "Linked work done, by priority"
+    spec = charts.line_chart(months, "month", series, title, "done", percent=True)
+    return charts.fit_to_page(spec)
 
 
 def prospects_data(board: Any) -> list[dict[str, Any]]:
