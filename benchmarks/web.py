@@ -4,12 +4,12 @@
 
 The store is SYNTHETIC (made here with SQL: names, dates and sizes drawn at random, no real
 data) because no real store of that size can be shipped: it has COMMITS commits by 5,000
-people over 20 years, with 2 changed files each, and ITEMS GitHub issues and pull requests
-with comments and reviews. Every page and API call is then asked REPEAT times through the
-ASGI application (server time, no network), each time twice: right after the store changed
-(as after a sync, when the answers the server keeps are stale) and again (kept answer).
-Medians are printed against the 300 ms target, with a plain `SELECT count(*)` on the same
-store as the reference.
+people of 300 universities over 20 years, with 2 changed files each, and ITEMS GitHub
+issues and pull requests with comments and reviews. Every page and API call is then asked
+REPEAT times through the ASGI application (server time, no network), each time twice: right
+after the store changed (as after a sync, when the answers the server keeps are stale) and
+again (kept answer). Medians are printed against the 300 ms target, with a plain
+`SELECT count(*)` on the same store as the reference.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ PAGES = [
     "/api/people", "/api/metrics/commits?by=month", "/api/metrics/retention?by=year",
     "/metrics.csv?name=commits&by=month", "/api/repositories", "/api/organisations",
     "/api/newcomers", "/api/triage", "/reports/community.html?by=year",
-    "/reports/community.md?by=year",
+    "/reports/community.md?by=year", "/partners", "/priorities", "/prospects", "/api/prospects",
 ]  # fmt: skip
 
 
@@ -45,13 +45,13 @@ def build(db: Path, commits: int, items: int) -> None:
                     "false, 'main', now(), now())")  # fmt: skip
         con.execute(f"""
             INSERT INTO commits SELECT md5(i::VARCHAR), [md5((i - 1)::VARCHAR)],
-              'Person ' || (hash(i) % 5000), 'person' || (hash(i) % 5000) || '@example.org',
-              'Person ' || (hash(i) % 5000), 'person' || (hash(i) % 5000) || '@example.org',
+              'Person ' || p, 'person' || p || '@u' || (p % 300) || '.edu',
+              'Person ' || p, 'person' || p || '@u' || (p % 300) || '.edu',
               TIMESTAMPTZ '2006-01-01' + to_seconds(i * (630720000 // {commits})), 0,
               'ci', 'ci@example.org', 'ci', 'ci@example.org',
               TIMESTAMPTZ '2006-01-01' + to_seconds(i * (630720000 // {commits})), 0,
               'synthetic commit ' || i, NULL, NULL, 2, 20, 6
-            FROM range({commits}) t(i)""")
+            FROM (SELECT i, hash(i) % 5000 AS p FROM range({commits}) t(i))""")
         con.execute("INSERT INTO repo_commits SELECT 1, sha FROM commits")
         con.execute("""INSERT INTO commit_files SELECT sha, 'dir' || (hash(sha) % 40) || '/f' || k
                        || '.py', NULL, 10, 3, false FROM commits, range(2) r(k)""")  # fmt: skip
