@@ -110,6 +110,10 @@ def test_security_from_the_browser(server: str) -> None:
             assert "/login" in anonymous.url, path
         for api in ("/api/people", "/api/partners", "/api/prospects", "/api/records/log"):
             assert anonymous.request.get(f"{server}{api}").status == 401, api
+        supporters = anonymous.goto(f"{server}/supporters")
+        assert supporters is not None and supporters.status == 200
+        assert "Acme Analytics" in anonymous.content() and "Globex" not in anonymous.content()
+        anonymous.screenshot(path=str(ARTIFACTS / "supporters.png"), full_page=True)
         overview = anonymous.goto(f"{server}/")
         assert overview is not None
         anonymous.wait_for_selector("figure.chart svg.marks")  # drawn by vega-embed, served here

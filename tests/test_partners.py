@@ -319,6 +319,15 @@ def test_dashboard_pages_are_the_teams_and_admins_edit_through_checked_forms(
         return client
 
     anonymous, viewer, team, admin = session(None), session("vic"), session("tom"), session("ada")
+    # the public account: public partners and priorities only, no amount, contact or address
+    for path in ("/supporters", "/api/supporters"):
+        public = anonymous.get(path)
+        assert public.status_code == 200 and "Acme Analytics" in public.text, path
+        assert "A coherent public interface" in public.text
+        for secret in ("Globex", "Initech", "Coyote", "CONFIDENTIAL", "Refactoring", "120,000",
+                       "120000", "50000", "37,726", "Technical committee"):  # fmt: skip
+            assert secret not in public.text, (path, secret)
+        assert not EMAIL.search(public.text), path
     for path in ("/api/partners", "/api/prospects", "/api/priorities", "/api/records/log"):
         assert anonymous.get(path).status_code == 401 and viewer.get(path).status_code == 403
         assert team.get(path).status_code == 200, path
@@ -349,6 +358,18 @@ def test_dashboard_pages_are_the_teams_and_admins_edit_through_checked_forms(
         "old-deal",
         ["amount"],
     )
+    # an import of the files would undo ada's edit: refused, unless forced
+    original, _ = read_folder(RECORDS)
+    with app.state.board.handle() as handle:
+        before = table_digest(handle)
+        with pytest.raises(
+            InputError, match=r"edited on the dashboard .* agreement old-deal \(ada"
+        ):
+            book.replace(handle, original, ALL_KINDS, FUNDING, "carol")
+        assert table_digest(handle) == before
+        changes = book.replace(handle, original, ALL_KINDS, FUNDING, "carol", force=True)
+        assert [(c.record_id, c.action) for c in changes] == [("old-deal", "changed")]
+        assert book.replace(handle, original, ALL_KINDS, FUNDING, "carol") == []  # and then fine
 
 
 def test_cli_records_and_team_report(store: Store, tmp_path: Path) -> None:

@@ -58,6 +58,9 @@ def import_records(
     actor: Annotated[
         str | None, typer.Option("--as", help="Who makes the change (audit log).")
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite records edited on the dashboard since.")
+    ] = False,
     db: DbOption = None,
     config_file: ConfigOption = None,
 ) -> None:
@@ -72,7 +75,7 @@ def import_records(
     )
     with Store(config.db) as store:
         changes = book.replace(
-            store, incoming, kinds, funding_of(config), actor or getpass.getuser()
+            store, incoming, kinds, funding_of(config), actor or getpass.getuser(), "import", force
         )
     for change in changes:
         console.print(f"{change.action:>8} {change.kind} {change.record_id}")

@@ -23,7 +23,7 @@ from typing import Any
 from catherd.errors import InputError
 from catherd.partners.book import identify
 from catherd.partners.funding import CENT, Funding, month_start, overlap_days
-from catherd.partners.records import ACTIVE, Agreement, Member, Partner, Records
+from catherd.partners.records import ACTIVE, Agreement, Member, Partner, Records, visible
 from catherd.store.database import Store
 
 TRIAGE_EVENTS = (
@@ -176,3 +176,27 @@ def funding_summary(records: Records, funding: Funding, period: Period) -> list[
              "income": income.quantize(CENT)}
         )  # fmt: skip
     return rows
+
+
+def supporters(records: Records, as_of: date, audience: str) -> dict[str, Any]:
+    """Partners as ``audience`` may see them: those paying on ``as_of`` (by tier) and those
+    who did before; the others only counted."""
+    paying: dict[str, list[Agreement]] = {}
+    for agreement in records.of(Agreement):
+        if agreement.status in ACTIVE and agreement.start <= as_of:
+            paying.setdefault(agreement.partner, []).append(agreement)
+    current: list[dict[str, Any]] = []
+    past: list[dict[str, Any]] = []
+    hidden = 0
+    for partner in sorted(records.of(Partner), key=lambda p: p.name.lower()):
+        deals = paying.get(partner.id, [])
+        if not deals:
+            continue
+        if not visible(partner.visibility, audience):
+            hidden += any(a.end >= as_of for a in deals)
+            continue
+        row = {"name": partner.name, "tier": partner.tier or "", "website": partner.website,
+               "since": min(a.start for a in deals).year,
+               "until": max(a.end for a in deals).year}  # fmt: skip
+        (current if any(a.end >= as_of for a in deals) else past).append(row)
+    return {"current": current, "past": past, "confidential": hidden}

@@ -86,16 +86,22 @@ def identify(store: Store, reference: str) -> Who | None:
 
 
 def replace(
-    store: Store, incoming: Records, kinds: tuple[str, ...], funding: Funding, actor: str
-) -> list[Change]:
+    store: Store, incoming: Records, kinds: tuple[str, ...], funding: Funding, actor: str,
+    via: str = "import", force: bool = False,
+) -> list[Change]:  # fmt: skip
     """Make the stored records of ``kinds`` those of ``incoming``; return what changed.
 
-    Raises InputError listing every problem, having written nothing.
+    ``via`` says where the change comes from: an ``import`` of files, or the ``dashboard``.
+    An import refuses to overwrite records edited on the dashboard since the last import
+    (they would be lost from the files' point of view) unless ``force``. Raises InputError
+    listing every problem, having written nothing.
     """
     current = load(store)
     merged = Records(
         {**current.by_kind, **{kind: incoming.by_kind.get(kind, {}) for kind in kinds}}
     )
+    if via == "import" and not force:
+        _refuse_to_overwrite_dashboard_edits(store, current, merged, kinds)
     problems = merged.check(funding.currencies)
     for member in merged.of(Member):
         if identify(store, member.person) is None:
@@ -124,11 +130,37 @@ def replace(
                         "INSERT INTO records VALUES (?, ?, ?)", [kind, record_id, _json(new)]
                     )
                 con.execute(
-                    "INSERT INTO audit_log VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [now, actor, kind, record_id, action, _json(old), _json(new)],
+                    "INSERT INTO audit_log VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [now, actor, kind, record_id, action, _json(old), _json(new), via],
                 )
                 changes.append(Change(kind, record_id, action))
     return changes
+
+
+_DASHBOARD_EDITS = """
+SELECT kind, record_id, arg_max(actor, changed_at) AS actor, max(changed_at) AS changed_at
+FROM audit_log
+WHERE via = 'dashboard' AND changed_at > (
+    SELECT coalesce(max(changed_at), TIMESTAMPTZ '1970-01-01') FROM audit_log WHERE via = 'import')
+GROUP BY ALL ORDER BY kind, record_id
+"""
+
+
+def _refuse_to_overwrite_dashboard_edits(
+    store: Store, current: Records, merged: Records, kinds: tuple[str, ...]
+) -> None:
+    clobbered = [
+        f"{e['kind']} {e['record_id']} ({e['actor']}, {e['changed_at']:%Y-%m-%d %H:%M})"
+        for e in store.rows(_DASHBOARD_EDITS)
+        if e["kind"] in kinds
+        and current.get(e["kind"], e["record_id"]) != merged.get(e["kind"], e["record_id"])
+    ]
+    if clobbered:
+        raise InputError(
+            "records not saved: these were edited on the dashboard since the last import, and "
+            "the files would undo that: " + "; ".join(clobbered) + ". Run `catherd records "
+            "export` and merge the edits into your files, or import with --force."
+        )
 
 
 def _json(record: Record | None) -> str | None:

@@ -272,7 +272,8 @@ MIGRATIONS: dict[int, list[str]] = {
             record_id VARCHAR NOT NULL,
             action VARCHAR NOT NULL CHECK (action IN ('added', 'changed', 'removed')),
             old_data JSON,
-            new_data JSON
+            new_data JSON,
+            via VARCHAR NOT NULL CHECK (via IN ('import', 'dashboard'))
         )""",
     ],
 }

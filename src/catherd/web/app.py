@@ -1,8 +1,9 @@
-"""The dashboard application: pages and ``/api/`` on one read-only store connection.
+"""The dashboard application: pages and ``/api/`` on one store connection (a cursor each).
 
 Who sees what: anonymous visitors see the pages named public in ``[web] public`` (default:
-the overview and the metrics explorer), with names but never e-mail addresses; viewers see
-every page; the team also sees addresses and the triage queue. The API answers the same
+the overview, the metrics explorer and the supporters), with names but never e-mail
+addresses; viewers see every community page; the team also sees addresses, the triage queue
+and the partnership pages (``web/partners.py``), which admins edit. The API answers the same
 data as the pages under the same rules (its OpenAPI spec is at ``/api/openapi.json``).
 """
 
@@ -57,7 +58,7 @@ TEMPLATES.env.globals["charts_url"] = CHARTS_URL
 TEMPLATES.env.filters["money"] = lambda value: (
     f"{Decimal(value):,.0f}" if Decimal(value) % 1 == 0 else f"{Decimal(value):,.2f}"
 )
-DEFAULT_PUBLIC = ("overview", "metrics")
+DEFAULT_PUBLIC = ("overview", "metrics", "supporters")
 # Pages load scripts from here only; Vega compiles its expressions with Function(), hence
 # 'unsafe-eval'; styles are inline in the templates.
 CONTENT_SECURITY_POLICY = (
@@ -295,7 +296,7 @@ def create_app(
             raise HTTPException(403, "team members only")
         return user
 
-    partner_pages.register(app, board, render, team_access)
+    partner_pages.register(app, board, render, team_access, page_access)
 
     @app.get("/triage", response_class=HTMLResponse)
     def triage_page(request: Request, user: User = Depends(team_access)) -> HTMLResponse:

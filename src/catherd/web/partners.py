@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from catherd.errors import InputError
 from catherd.partners import book
+from catherd.partners.accountability import supporters
 from catherd.partners.funding import Funding, runway
 from catherd.partners.priorities import flat, progress
 from catherd.partners.prospects import prospects, write_csv
@@ -32,12 +33,26 @@ from catherd.reports import charts
 from catherd.web.auth import User, require_admin, require_csrf
 
 
-def register(app: FastAPI, board: Any, render: Callable[..., HTMLResponse], team: Any) -> None:
-    """Add the pages and API calls; ``team`` is the dependency that admits team members."""
+def register(
+    app: FastAPI, board: Any, render: Callable[..., HTMLResponse], team: Any,
+    page_access: Callable[[str], Any],
+) -> None:  # fmt: skip
+    """Add the pages and API calls; ``team`` admits team members, ``page_access(name)``
+    visitors allowed on a page (anonymous ones where it is public)."""
 
     def funding() -> Funding:
         config = board.runner.config
         return Funding.from_table(config.funding, str(config.source or "catherd.toml"))
+
+    @app.get("/supporters", response_class=HTMLResponse)
+    def supporters_page(
+        request: Request, user: User | None = Depends(page_access("supporters"))
+    ) -> HTMLResponse:
+        return render(request, "supporters.html.j2", user, **supporters_data(board))
+
+    @app.get("/api/supporters")
+    def api_supporters(user: User | None = Depends(page_access("supporters"))) -> dict[str, Any]:
+        return supporters_data(board)
 
     @app.get("/partners", response_class=HTMLResponse)
     def partners_page(request: Request, user: User = Depends(team)) -> HTMLResponse:
@@ -124,7 +139,7 @@ def register(app: FastAPI, board: Any, render: Callable[..., HTMLResponse], team
                     if action != "remove" and record is not None:
                         mine[record.id] = record
                     incoming = Records({**current.by_kind, kind: mine})
-                    book.replace(store, incoming, (kind,), funding(), user.username)
+                    book.replace(store, incoming, (kind,), funding(), user.username, "dashboard")
             except InputError as exc:
                 problems = str(exc).splitlines()[1:] or [str(exc)]
         if problems:
@@ -186,6 +201,28 @@ def partners_data(board: Any, funding: Funding) -> dict[str, Any]:
         "currency": result.currency,
         "charts": {"flows": charts.fit_to_page(flows)},
     }
+
+
+def supporters_data(board: Any) -> dict[str, Any]:
+    """The public account: who supports the project now and before, and the public
+    priorities with their progress. Nothing marked sponsors or team, no amount, no contact."""
+    with board.handle() as store:
+        records = book.load(store)
+        work = progress(store, records)
+    partners = {p.id: p for p in records.of(Partner)}
+    priorities = []
+    for row in work:
+        priority = row["priority"]
+        if priority.visibility != "public":
+            continue
+        asked = [partners[s].name for s in priority.sponsors
+                 if s in partners and partners[s].visibility == "public"]  # fmt: skip
+        done = row["issues_closed"] + row["pulls_merged"]
+        total = done + row["issues_open"] + row["pulls_open"]
+        priorities.append({"title": priority.title, "status": priority.status,
+                           "target": priority.target, "community": priority.community,
+                           "asked_by": asked, "done": done, "total": total})  # fmt: skip
+    return {**supporters(records, date.today(), "public"), "priorities": priorities}
 
 
 def priorities_data(board: Any) -> list[dict[str, Any]]:
