@@ -203,3 +203,19 @@ def test_history_split_across_processes_reads_every_commit_once(
     assert len(commands) == 8
     with Store(ingested["cloudpickle"], read_only=True) as store:
         assert table_digest(store) == split
+
+
+def test_tags_are_git_s(ingested: dict[str, Path], mirrors: dict[str, Path]) -> None:
+    """Every tag pointing at a commit, with its peeled commit and tagger, as git lists them."""
+    for name, mirror in mirrors.items():
+        # peeled commit first: an annotated tag's own object comes after it
+        fields = "%(refname:strip=2) %(*objectname)%(objectname) %(taggeremail:trim)"
+        listed = git(mirror, "for-each-ref", "refs/tags", f"--format={fields}")
+        expected = set()
+        for line in listed.splitlines():
+            tag, both, email = line.split(" ")
+            expected.add((tag, both[:40], email.lower() or None))
+        with Store(ingested[name], read_only=True) as store:
+            stored = {(r[0], r[1], r[2]) for r in store.con.execute(
+                "SELECT name, sha, tagger_email FROM repo_tags").fetchall()}  # fmt: skip
+        assert stored == expected, name

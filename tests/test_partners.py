@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,7 +19,12 @@ import pytest
 from catherd.config import Config, RepositorySpec
 from catherd.errors import InputError
 from catherd.partners import book
-from catherd.partners.accountability import Period, is_upstream, team_activity
+from catherd.partners.accountability import (
+    Period,
+    is_upstream,
+    project_releases,
+    team_activity,
+)
 from catherd.partners.funding import Funding, runway
 from catherd.partners.priorities import progress
 from catherd.partners.prospects import funded_organisations, prospects
@@ -233,6 +238,26 @@ def test_team_activity_hand_checked_and_against_git(store: Store, mirrors: dict)
                   "--format=%aN%x1f%(trailers:key=Co-authored-by,valueonly)%x1e")  # fmt: skip
         expected = sum(1 for entry in log.split("\x1e") if name in entry)
         assert rows[member]["commits"] == expected > 0, member
+    # releases: git's own list of tags of 2025 (UTC), and those Mridul tagged in his funded
+    # months (September to December): networkx-3.6rc0, 3.6 and 3.6.1
+    fields = "%(refname:strip=2)%09%(creatordate:unix)%09%(taggeremail:trim)"
+    listed = git(mirrors["networkx"], "for-each-ref", "refs/tags", f"--format={fields}")
+    tags = [line.split("\t") for line in listed.splitlines()]
+
+    def utc_day(stamp: str) -> str:
+        return datetime.fromtimestamp(int(stamp), UTC).date().isoformat()
+
+    of_2025 = sorted(
+        name for name, when, _ in tags
+        if "2025-01-01" <= utc_day(when) < "2026-01-01" and re.search(r"\d", name)
+    )  # fmt: skip
+    assert sorted(r["name"] for r in project_releases(store, Period.parse("2025"), [])) == of_2025
+    by_mridul = [
+        name for name, when, email in tags
+        if email == "git@mriduls.com" and "2025-09-01" <= utc_day(when) < "2026-01-01"
+    ]  # fmt: skip
+    assert rows["mridul"]["releases"] == len(by_mridul) == 3
+    assert rows["dan"]["releases"] == rows["ross"]["releases"] == 0
     # upstream: the same commits counted as upstream when the repository is named so
     upstream = team_activity(store, records, Period.parse("2025"), ["networkx"])  # by name
     assert {r["member"].id: r["upstream_commits"] for r in upstream} == {

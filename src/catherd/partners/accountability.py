@@ -5,8 +5,10 @@ their funding start to the earlier of the period's end and their funding end. Th
 commits (authored or co-authored, from the identity store); pull requests opened and
 merged (by their GitHub logins); pull requests of others reviewed; issues of others triaged
 (commented on, or labelled, assigned, milestoned, closed, reopened, marked duplicate...);
-newcomers mentored (others' first issue or pull request in a repository that the member
-reviewed, commented on or triaged). Upstream work is the same acts in the repositories named
+releases (tags whose name holds a digit, tagged by the member's address — or, for a
+lightweight tag, pointing at a commit they authored); newcomers mentored (others' first
+issue or pull request in a repository that the member reviewed, commented on or triaged).
+Upstream work is the same acts in the repositories named
 in ``[report] upstream``; everything else is the project's. The funding summary counts
 signed and renewed agreements by the share of their days inside the period.
 
@@ -103,16 +105,25 @@ SELECT
 """
 
 _COMMITS = """
-WITH placed AS (
+WITH {releases}, placed AS (
     SELECT c.sha, bool_or(list_contains($upstream_ids, m.repo_id)) AS upstream
     FROM contributions c JOIN repo_commits m USING (sha)
     WHERE c.person_id = $person AND c.contributed_at >= $a AND c.contributed_at < $b
     GROUP BY 1
 )
 SELECT count(*) FILTER (WHERE NOT upstream) AS commits,
-       count(*) FILTER (WHERE upstream) AS upstream_commits
+       count(*) FILTER (WHERE upstream) AS upstream_commits,
+       (SELECT count(*) FROM releases r WHERE r.tagged_at >= $a AND r.tagged_at < $b
+          AND NOT list_contains($upstream_ids, r.repo_id)
+          AND (r.tagger_email IN (SELECT email_key FROM identities WHERE person_id = $person)
+               OR (r.tagger_email IS NULL AND r.sha IN (
+                   SELECT sha FROM contributions WHERE person_id = $person AND role = 'author')))
+       ) AS releases
 FROM placed
 """
+
+# A release is a tag whose name holds a digit (v1.2, networkx-3.6; not "help" or "stable").
+_RELEASES = "releases AS (SELECT * FROM repo_tags WHERE regexp_matches(name, '[0-9]'))"
 
 
 def is_upstream(name: str, location: str, slugs: list[str]) -> bool:
@@ -148,16 +159,33 @@ def team_activity(
             {**window, "logins": sorted(who.logins) if who else [], "upstream": slugs,
              "triage": list(TRIAGE_EVENTS)},
         )[0]  # fmt: skip
-        commits = {"commits": 0, "upstream_commits": 0}
+        commits = {"commits": 0, "upstream_commits": 0, "releases": 0}
         if who and who.person_id:
             commits = store.rows(
-                _COMMITS, {**window, "person": who.person_id, "upstream_ids": upstream_ids}
+                _COMMITS.format(releases=_RELEASES),
+                {**window, "person": who.person_id, "upstream_ids": upstream_ids},
             )[0]
         rows.append(
             {"member": member, "name": who.name if who else member.person,
              "from": start, "until": end - timedelta(days=1), **commits, **acts}
         )  # fmt: skip
     return rows
+
+
+def project_releases(store: Store, period: Period, upstream: list[str]) -> list[dict[str, Any]]:
+    """The releases of the project's own repositories (not upstream ones) in the period."""
+    slugs = [u.lower().strip("/") for u in upstream]
+    repositories = {
+        r["repo_id"]: r["name"]
+        for r in store.rows("SELECT repo_id, name, location FROM repositories")
+        if not is_upstream(r["name"], r["location"], slugs)
+    }
+    rows = store.rows(
+        f"WITH {_RELEASES} SELECT repo_id, name, tagged_at FROM releases "
+        "WHERE tagged_at >= ? AND tagged_at < ? AND list_contains(?, repo_id) ORDER BY tagged_at",
+        [_bound(period.start), _bound(period.end), sorted(repositories)],
+    )
+    return [{**r, "repository": repositories[r.pop("repo_id")]} for r in rows]
 
 
 def funding_summary(records: Records, funding: Funding, period: Period) -> list[dict[str, Any]]:

@@ -16,7 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from catherd import __version__
-from catherd.partners.accountability import Period, funding_summary, team_activity
+from catherd.partners.accountability import (
+    Period,
+    funding_summary,
+    project_releases,
+    team_activity,
+)
 from catherd.partners.funding import Funding
 from catherd.partners.priorities import progress
 from catherd.partners.records import Agreement, Meeting, Member, Partner, Records, visible
@@ -28,8 +33,8 @@ AUDIENCES = ("public", "sponsors")
 ACTS = (
     ("commits", "commits"), ("pulls_opened", "PRs opened"), ("pulls_merged", "PRs merged"),
     ("pulls_reviewed", "PRs reviewed"), ("issues_triaged", "issues triaged"),
-    ("newcomers_mentored", "newcomers mentored"), ("upstream_commits", "upstream commits"),
-    ("upstream_pulls", "upstream PRs"),
+    ("newcomers_mentored", "newcomers mentored"), ("releases", "releases"),
+    ("upstream_commits", "upstream commits"), ("upstream_pulls", "upstream PRs"),
 )  # fmt: skip
 
 
@@ -75,6 +80,7 @@ def report_context(
         "currency": funding.currency,
         "priorities": _priorities(store, records, audience),
         "upstream": upstream,
+        "releases": project_releases(store, period, upstream),
     }
 
 

@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from catherd.errors import SourceError
 from catherd.sources.git.logstream import LOG_FORMAT, LogBatch, LogStreamParser, ParseWarning
-from catherd.sources.git.repository import GitLogError, GitRepository
+from catherd.sources.git.repository import GitLogError, GitRepository, Tag
 from catherd.store.database import Store
 
 CURSOR_SOURCE = "git"
@@ -55,6 +55,7 @@ def sync_git_repository(
     Must run inside ``store.transaction()``: on any error nothing of it is kept.
     """
     result = GitSyncResult(repository=repo.location)
+    _store_tags(store.con, repo_id, repo.tags())  # tags move without the branches moving
     tips = repo.tips(all_branches)
     cursor = store.cursor_value(CURSOR_SOURCE, repo_id) or {}
     old_tips: dict[str, str] = cursor.get("tips", {})
@@ -144,6 +145,22 @@ def sync_git_repository(
             [[repo_id, now, w.sha, w.message] for w in result.warnings],
         )
     return result
+
+
+def _store_tags(con: duckdb.DuckDBPyConnection, repo_id: int, tags: list[Tag]) -> None:
+    rows = sorted(
+        (repo_id, t.name, t.sha, t.tagged_at, t.tagger_name, t.tagger_email) for t in tags
+    )
+    stored = con.execute(
+        "SELECT repo_id, name, sha, tagged_at, tagger_name, tagger_email FROM repo_tags "
+        "WHERE repo_id = ? ORDER BY name",
+        [repo_id],
+    ).fetchall()
+    if stored == rows:
+        return  # unchanged: write nothing
+    con.execute("DELETE FROM repo_tags WHERE repo_id = ?", [repo_id])
+    if rows:
+        con.executemany("INSERT INTO repo_tags VALUES (?, ?, ?, ?, ?, ?)", rows)
 
 
 def _read_one_by_one(

@@ -256,6 +256,16 @@ MIGRATIONS: dict[int, list[str]] = {
         )""",
     ],
     4: [
+        # A repository's tags (releases, mostly), as they are at its last sync.
+        """CREATE TABLE repo_tags (
+            repo_id INTEGER NOT NULL,
+            name VARCHAR NOT NULL,
+            sha VARCHAR NOT NULL,
+            tagged_at TIMESTAMPTZ NOT NULL,
+            tagger_name VARCHAR,
+            tagger_email VARCHAR,
+            PRIMARY KEY (repo_id, name)
+        )""",
         # Partnership records (partners, agreements, contacts, funded team, priorities,
         # meetings), each as its validated JSON: the TOML files are their reviewable form.
         """CREATE TABLE records (

@@ -20,6 +20,7 @@ import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import cast
 
@@ -80,6 +81,15 @@ def default_name(location: str) -> str:
 
 
 @dataclass(frozen=True)
+class Tag:
+    name: str
+    sha: str  # the commit it points at
+    tagged_at: datetime
+    tagger_name: str | None
+    tagger_email: str | None
+
+
+@dataclass(frozen=True)
 class GitRepository:
     """A git directory ready to be read, and how it was obtained."""
 
@@ -132,6 +142,25 @@ class GitRepository:
             if kind == "commit" and not ref.endswith("/HEAD"):
                 tips[ref] = sha
         return tips
+
+    def tags(self) -> list[Tag]:
+        """Every tag pointing (maybe through annotated tags) at a commit: releases, mostly.
+
+        An annotated tag gives its tagger and date; a lightweight one its commit's committer
+        date and no tagger.
+        """
+        fields = ("%(refname:strip=2)", "%(objecttype)", "%(objectname)", "%(*objectname)",
+                  "%(*objecttype)", "%(creatordate:iso-strict)", "%(taggername)",
+                  "%(taggeremail:trim)")  # fmt: skip
+        out = run_git(self.git_dir, "for-each-ref", "--format=" + "%00".join(fields), "refs/tags")
+        found = []
+        for line in out.splitlines():
+            name, kind, sha, peeled, peeled_kind, when, tagger, address = line.split("\0")
+            target = sha if kind == "commit" else peeled if peeled_kind == "commit" else ""
+            if target and when:
+                found.append(Tag(name, target, datetime.fromisoformat(when),
+                                 tagger or None, address.lower() or None))  # fmt: skip
+        return found
 
     def default_branch(self) -> str | None:
         ref = run_git(self.git_dir, "symbolic-ref", "-q", "HEAD", check=False).strip()
