@@ -28,7 +28,7 @@ from catherd.partners.accountability import (
 from catherd.partners.funding import Funding, runway
 from catherd.partners.priorities import progress
 from catherd.partners.prospects import funded_organisations, prospects
-from catherd.partners.records import FILES, read_folder
+from catherd.partners.records import FILES, read_folder, record_from_toml, record_toml
 from catherd.pipeline import sync
 from catherd.reports.team import write_team_report
 from catherd.store.database import Store
@@ -425,3 +425,11 @@ def test_cli_records_and_team_report(store: Store, tmp_path: Path) -> None:
     assert made.returncode == 0, made.stderr
     assert (tmp_path / "team-report" / "public" / "report.md").read_text().count("Dan Schult") == 1
     assert catherd("report", "team", "--period", "last year").returncode == 2
+
+
+def test_every_record_round_trips_through_the_edit_form_text() -> None:
+    records, _ = read_folder(RECORDS)
+    for record in records:
+        back, problems = record_from_toml(record.kind, record_toml(record))
+        assert problems == [] and back == record, (record.kind, record.id)
+    assert record_from_toml("agreement", 'id = "x"\nbad')[1][0].startswith("not valid TOML")
