@@ -26,7 +26,7 @@ from catherd.partners import book
 from catherd.partners.funding import Funding, runway
 from catherd.partners.priorities import flat, progress
 from catherd.partners.prospects import prospects, write_csv
-from catherd.partners.records import FILES, Agreement, Member, Partner, read_folder
+from catherd.partners.records import FILES, Agreement, Partner, read_folder
 from catherd.store.database import Store
 
 records_app = typer.Typer(
@@ -258,18 +258,7 @@ def team(
     """The funded team: who, role, FTE, monthly cost, funded by, and the person it resolves to."""
     config = load_config(config_file, db)
     with Store(config.db, read_only=True) as store:
-        records = book.load(store)
-        rows = []
-        for member in records.of(Member):
-            who = book.identify(store, member.person)
-            rows.append(
-                {
-                    **member.model_dump(mode="json"),
-                    "person_id": who and who.person_id,
-                    "name": who and who.name,
-                    "logins": sorted(who.logins) if who else [],
-                }
-            )
+        rows = book.team_rows(store, book.load(store))
     if as_json:
         emit_json(rows)
         return

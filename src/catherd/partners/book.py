@@ -85,6 +85,17 @@ def identify(store: Store, reference: str) -> Who | None:
     return Who(person_id, str(name), frozenset(found))
 
 
+def team_rows(store: Store, records: Records) -> list[dict[str, Any]]:
+    """The funded team's records, each with whom it names: person id, name, GitHub logins."""
+    rows = []
+    for member in records.of(Member):
+        who = identify(store, member.person)
+        rows.append({**member.model_dump(mode="json"), "person_id": who and who.person_id,
+                     "name": who.name if who else member.person,
+                     "logins": sorted(who.logins) if who else []})  # fmt: skip
+    return rows
+
+
 def replace(
     store: Store, incoming: Records, kinds: tuple[str, ...], funding: Funding, actor: str,
     via: str = "import", force: bool = False,

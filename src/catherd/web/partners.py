@@ -23,7 +23,6 @@ from catherd.partners.records import (
     KINDS,
     Agreement,
     Contact,
-    Member,
     Partner,
     Records,
     record_from_toml,
@@ -170,10 +169,7 @@ def _known(kind: str) -> None:
 def partners_data(board: Any, funding: Funding) -> dict[str, Any]:
     with board.handle() as store:
         records = book.load(store)
-        team = []
-        for member in records.of(Member):
-            who = book.identify(store, member.person)
-            team.append({**member.model_dump(mode="json"), "name": who.name if who else "?"})
+        team = book.team_rows(store, records)
     result = runway(records, funding, date.today())
     agreements = records.of(Agreement)
     months = [{**m, "month": m["month"].isoformat()} for m in result.months]
