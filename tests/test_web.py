@@ -158,3 +158,27 @@ def test_filters_and_reports(client: TestClient) -> None:
     assert markdown.headers["content-disposition"].endswith('community-report.md"')
     assert "## Top contributors" in markdown.text
     assert client.get("/reports/community.html", follow_redirects=False).status_code == 303
+
+
+def test_names_as_typed_are_escaped_on_pages_and_in_reports(
+    tmp_path: Path, ingested: dict[str, Path]
+) -> None:
+    """SYNTHETIC hostile name: anyone may commit as <script>...; it must show as text."""
+    db = tmp_path / "s.duckdb"
+    shutil.copy(ingested["cloudpickle"], db)
+    hostile = '<img src=x onerror="alert(1)">'
+    with Store(db) as store:
+        busiest = store.scalar(
+            "SELECT person_id FROM contributions GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
+        )
+        with store.transaction() as con:
+            con.execute(
+                "UPDATE people SET display_name = ? WHERE person_id = ?", [hostile, busiest]
+            )
+        add_user(store, "tom", PASSWORD, "team")
+    client = TestClient(create_app(db), base_url="http://127.0.0.1")
+    team = login(client, "tom")
+    for path in ("/contributors", f"/people/{busiest}", "/reports/community.html"):
+        page = team.get(path)
+        assert page.status_code == 200, path
+        assert hostile not in page.text and "&lt;img src=x" in page.text, path

@@ -53,6 +53,9 @@ from catherd.web.auth import (
 from catherd.web.syncing import SyncRunner
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+# Every template is HTML: escape everything (starlette's default escapes only files named
+# .html, and ours are .html.j2), since names and titles come from git and GitHub as typed.
+TEMPLATES.env.autoescape = True
 TEMPLATES.env.globals["charts_url"] = CHARTS_URL
 # amounts as records hold them (decimal text): whole ones without decimals, others with two
 TEMPLATES.env.filters["money"] = lambda value: (
