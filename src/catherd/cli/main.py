@@ -30,6 +30,7 @@ from catherd.cli.common import (
     errors,
     guarded,
     parse_date,
+    print_rows,
 )
 from catherd.cli.triage import triage as triage_command
 from catherd.config import (
@@ -342,12 +343,14 @@ def metrics(
         if as_json:
             emit_json(listing)
             return
-        table = Table(title="Metrics (definitions: docs/metrics.md)")
-        for column in ("name", "per", "CHAOSS", "definition"):
-            table.add_column(column)
-        for m in listing:
-            table.add_row(m["name"], m["unit"], m["chaoss"] or "", m["summary"])
-        console.print(table)
+        print_rows(
+            "Metrics (definitions: docs/metrics.md)",
+            ("name", "per", "CHAOSS", "definition"),
+            [
+                [str(m["name"]), str(m["unit"]), m["chaoss"] or "", str(m["summary"])]
+                for m in listing
+            ],
+        )
         return
     params = Params(
         parse_date(since, "--since"), parse_date(until, "--until"), by, repo, include_bots
@@ -370,17 +373,15 @@ def metrics(
             }
         )
         return
-    table = Table(title=REGISTRY[name].title)
     if not rows:
         console.print(f"{REGISTRY[name].title}: no data in this window")
         return
-    for column in rows[0]:
-        table.add_column(
-            column, justify="left" if column in ("period", "display_name", "person_id") else "right"
-        )
-    for row in rows:
-        table.add_row(*(_cell(k, v, by) for k, v in row.items()))
-    console.print(table)
+    print_rows(
+        REGISTRY[name].title,
+        list(rows[0]),
+        [[_cell(k, v, by) for k, v in row.items()] for row in rows],
+        right=[c for c in rows[0] if c not in ("period", "display_name", "person_id")],
+    )
 
 
 def _cell(key: str, value: Any, by: str) -> str:

@@ -8,9 +8,8 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from catherd.cli.common import ConfigOption, DbOption, JsonOption, emit_json, guarded
+from catherd.cli.common import ConfigOption, DbOption, JsonOption, emit_json, guarded, print_rows
 from catherd.config import load_config
 from catherd.errors import InputError
 from catherd.identity.overrides import IdentityRef, record_forget, record_merge, record_split
@@ -63,31 +62,16 @@ def people(
     if as_json:
         emit_json(rows)
         return
-    table = Table(title="People")
-    for column in (
-        "person",
-        "name",
-        "organisation",
-        "contributions",
-        "first",
-        "last",
-        "identities",
-    ):
-        table.add_column(column, justify="right" if column == "contributions" else "left")
-    for row in rows:
-        table.add_row(
-            row["person_id"],
-            row["display_name"],
-            row["organisation"] or "",
-            f"{row['contributions']:,}",
-            str(row["first_at"] or "")[:10],
-            str(row["last_at"] or "")[:10],
-            "\n".join(
-                f"{i['name']} <{i['email_key']}> [dim]({i['merged_by']})[/]"
-                for i in row["identities"]
-            ),
-        )
-    console.print(table)
+    print_rows(
+        "People",
+        ("person", "name", "organisation", "contributions", "first", "last", "identities"),
+        [[row["person_id"], row["display_name"], row["organisation"] or "",
+          f"{row['contributions']:,}", str(row["first_at"] or "")[:10],
+          str(row["last_at"] or "")[:10],
+          "\n".join(f"{i['name']} <{i['email_key']}> [dim]({i['merged_by']})[/]"
+                    for i in row["identities"])] for row in rows],
+        right=("contributions",),
+    )  # fmt: skip
 
 
 def _identities_by_person(store: Store, person_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
@@ -133,17 +117,12 @@ def suggest_command(
     if not found:
         console.print("no probable duplicates found")
         return
-    table = Table(title="Probable duplicates (confirm with `catherd people merge A B`)")
-    for column in ("score", "person A", "person B", "evidence"):
-        table.add_column(column)
-    for s in found:
-        table.add_row(
-            f"{s.score:.2f}",
-            f"{names.get(s.person_a)} ({s.person_a})",
-            f"{names.get(s.person_b)} ({s.person_b})",
-            "\n".join(s.evidence),
-        )
-    console.print(table)
+    print_rows(
+        "Probable duplicates (confirm with `catherd people merge A B`)",
+        ("score", "person A", "person B", "evidence"),
+        [[f"{s.score:.2f}", f"{names.get(s.person_a)} ({s.person_a})",
+          f"{names.get(s.person_b)} ({s.person_b})", "\n".join(s.evidence)] for s in found],
+    )  # fmt: skip
 
 
 def _reference(store: Store, text: str) -> IdentityRef:

@@ -7,9 +7,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from catherd.cli.common import ConfigOption, DbOption, JsonOption, emit_json, guarded
+from catherd.cli.common import ConfigOption, DbOption, JsonOption, emit_json, guarded, print_rows
 from catherd.cli.triage import parse_moment
 from catherd.config import load_config
 from catherd.metrics import Params
@@ -50,16 +49,15 @@ def reviewers(
                             "why": c.explain(len(found.files))} for c in found.candidates],
         })  # fmt: skip
         return
-    table = Table(
-        title=f"Reviewers for #{number} ({len(found.files)} files, as of {found.as_of:%Y-%m-%d})"
-    )
-    for column in ("rank", "who", "score", "why"):
-        table.add_column(column)
-    for rank, c in enumerate(found.candidates, start=1):
-        table.add_row(str(rank), c.who, f"{c.score:.2f}", c.explain(len(found.files)))
-    console.print(
-        table if found.candidates else "Nobody active has worked on these files recently."
-    )
+    if not found.candidates:
+        console.print("Nobody active has worked on these files recently.")
+        return
+    print_rows(
+        f"Reviewers for #{number} ({len(found.files)} files, as of {found.as_of:%Y-%m-%d})",
+        ("rank", "who", "score", "why"),
+        [[str(rank), c.who, f"{c.score:.2f}", c.explain(len(found.files))]
+         for rank, c in enumerate(found.candidates, start=1)],
+    )  # fmt: skip
 
 
 @guarded
@@ -82,11 +80,8 @@ def workload(
     if as_json:
         emit_json({"gini": spread, "reviewers": rows})
         return
-    table = Table(
-        title=f"Review load: {len(rows)} reviewers, Gini {spread:.2f} (0 = even, 1 = one does all)"
+    print_rows(
+        f"Review load: {len(rows)} reviewers, Gini {spread:.2f} (0 = even, 1 = one does all)",
+        ("reviewer", "reviews", "pull requests"),
+        [[row["reviewer"], str(row["reviews"]), str(row["pull_requests"])] for row in rows],
     )
-    for column in ("reviewer", "reviews", "pull requests"):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(row["reviewer"], str(row["reviews"]), str(row["pull_requests"]))
-    console.print(table)

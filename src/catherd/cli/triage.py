@@ -7,9 +7,8 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from catherd.cli.common import ConfigOption, DbOption, JsonOption, emit_json, guarded
+from catherd.cli.common import ConfigOption, DbOption, JsonOption, emit_json, guarded, print_rows
 from catherd.config import load_config
 from catherd.errors import InputError
 from catherd.store.database import Store
@@ -53,13 +52,13 @@ def triage(
     elif not queue:
         console.print("Nothing needs a person right now (or no GitHub repository is synced).")
     else:
-        table = Table(title=f"Triage queue ({len(queue)})")
-        for column in ("item", "title", "author", "why"):
-            table.add_column(column)
-        for row in queue:
-            who = row["author"] + (" [green](newcomer)[/]" if row["newcomer"] else "")
-            table.add_row(f"{row['repo']}#{row['number']}", row["title"], who, row["why"])
-        console.print(table)
+        print_rows(
+            f"Triage queue ({len(queue)})",
+            ("item", "title", "author", "why"),
+            [[f"{row['repo']}#{row['number']}", row["title"],
+              row["author"] + (" [green](newcomer)[/]" if row["newcomer"] else ""), row["why"]]
+             for row in queue],
+        )  # fmt: skip
 
 
 def to_markdown(queue: list[dict[str, Any]]) -> str:

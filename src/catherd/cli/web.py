@@ -8,9 +8,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from catherd.cli.common import ConfigOption, DbOption, JsonOption, emit_json, guarded
+from catherd.cli.common import ConfigOption, DbOption, JsonOption, emit_json, guarded, print_rows
 from catherd.config import load_config
 from catherd.errors import InputError
 from catherd.store.database import Store
@@ -100,11 +99,8 @@ def users_list(
     if as_json:
         emit_json(rows)
         return
-    table = Table(title="Accounts")
-    for column in ("user", "role", "created", "disabled"):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(
-            row["username"], row["role"], str(row["created_at"])[:19], str(row["disabled"])
-        )
-    console.print(table)
+    print_rows(
+        "Accounts",
+        ("user", "role", "created", "disabled"),
+        [[r["username"], r["role"], str(r["created_at"])[:19], str(r["disabled"])] for r in rows],
+    )
