@@ -120,19 +120,26 @@ def _tables(store: Store, window: Window) -> dict[str, list[dict[str, Any]]]:
     return {"people": top_people, "organisations": organisations, "newcomers": newcomers}
 
 
+def contributors_trend(store: Store, params: Params) -> list[dict[str, Any]]:
+    """Active and new contributors per period (ISO dates), as the report and dashboard show."""
+    active = run_metric(store, "active_contributors", params)
+    new = {r["period"]: r["newcomers"] for r in run_metric(store, "new_contributors", params)}
+    return [
+        {"period": r["period"].isoformat(), "active": r["contributors"],
+         "new": new.get(r["period"], 0)}
+        for r in active
+    ]  # fmt: skip
+
+
+def contributors_chart(trend: list[dict[str, Any]], by: str) -> charts.Spec:
+    series = {"active": "Active contributors", "new": "New contributors"}
+    return charts.line_chart(trend, "period", series, f"Contributors per {by}", "people")
+
+
 def _trends(store: Store, params: Params) -> dict[str, str]:
     """The report's four trend charts, as SVG."""
     trend = Params(since=params.since, until=params.until, by=params.by)
-    active = run_metric(store, "active_contributors", trend)
-    new = {r["period"]: r["newcomers"] for r in run_metric(store, "new_contributors", trend)}
-    people = [
-        {
-            "period": r["period"].isoformat(),
-            "active": r["contributors"],
-            "new": new.get(r["period"], 0),
-        }
-        for r in active
-    ]
+    people = contributors_trend(store, trend)
     commits = [
         {**r, "period": r["period"].isoformat()} for r in run_metric(store, "commits", trend)
     ]
@@ -153,13 +160,7 @@ def _trends(store: Store, params: Params) -> dict[str, str]:
     ]
     by = params.by
     specs = {
-        "contributors": charts.line_chart(
-            people,
-            "period",
-            {"active": "Active contributors", "new": "New contributors"},
-            f"Contributors per {by}",
-            "people",
-        ),
+        "contributors": contributors_chart(people, by),
         "commits": charts.bar_chart(commits, "period", "commits", f"Commits per {by}", "commits"),
         "retention": charts.line_chart(
             retention,

@@ -32,7 +32,7 @@ from catherd.errors import InputError
 from catherd.metrics import REGISTRY, Params
 from catherd.metrics.runner import period_label, run_metric
 from catherd.reports import charts
-from catherd.reports.community import write_report
+from catherd.reports.community import contributors_chart, contributors_trend, write_report
 from catherd.store.database import Store
 from catherd.store.inventory import status_data
 from catherd.triage.queue import TriageRules, triage_queue
@@ -604,16 +604,7 @@ def overview_data(board: Dashboard, params: Params, chart: bool = True) -> dict[
 
 
 def _overview(store: Store, params: Params, chart: bool) -> dict[str, Any]:
-    active = run_metric(store, "active_contributors", params)
-    new = {r["period"]: r["newcomers"] for r in run_metric(store, "new_contributors", params)}
-    trend = [
-        {
-            "period": r["period"].isoformat(),
-            "active": r["contributors"],
-            "new": new.get(r["period"], 0),
-        }
-        for r in active
-    ]
+    trend = contributors_trend(store, params)
     totals = store.rows(
         "SELECT (SELECT count(*) FROM commits) AS commits, "
         "(SELECT count(*) FROM people WHERE NOT is_bot AND NOT hidden) AS people, "
@@ -622,10 +613,8 @@ def _overview(store: Store, params: Params, chart: bool) -> dict[str, Any]:
     )[0]
     data: dict[str, Any] = {"totals": totals, "trend": trend}
     if chart:  # pages only: the API gives the numbers, not a picture
-        series = {"active": "Active contributors", "new": "New contributors"}
-        title = f"Contributors per {params.by}"
-        spec = charts.line_chart(trend, "period", series, title, "people") if trend else None
-        data["charts"] = {"contributors": spec and charts.fit_to_page(spec)}
+        spec = charts.fit_to_page(contributors_chart(trend, params.by)) if trend else None
+        data["charts"] = {"contributors": spec}
     return data
 
 
