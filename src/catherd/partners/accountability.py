@@ -23,8 +23,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from catherd.errors import InputError
+from catherd.metrics.runner import next_period
 from catherd.partners.book import identify
-from catherd.partners.funding import CENT, Funding, month_start, overlap_days
+from catherd.partners.funding import CENT, Funding, overlap_days
 from catherd.partners.records import ACTIVE, Agreement, Member, Partner, Records, visible
 from catherd.store.database import Store
 
@@ -55,7 +56,7 @@ class Period:
                 return cls(start, end, text)
             if re.fullmatch(r"\d{4}-\d{2}", text):
                 start = date.fromisoformat(f"{text}-01")
-                return cls(start, month_start(start + timedelta(days=31)), text)
+                return cls(start, next_period(start, "month"), text)
             first, _, last = text.partition("..")
             start, end = date.fromisoformat(first), date.fromisoformat(last)
         except ValueError:
@@ -104,8 +105,11 @@ SELECT
         AND created_at >= $a AND created_at < $b AND upstream) AS upstream_pulls
 """
 
-_COMMITS = """
-WITH {releases}, placed AS (
+# A release is a tag whose name holds a digit (v1.2, networkx-3.6; not "help" or "stable").
+_RELEASES = "releases AS (SELECT * FROM repo_tags WHERE regexp_matches(name, '[0-9]'))"
+
+_COMMITS = f"""
+WITH {_RELEASES}, placed AS (
     SELECT c.sha, bool_or(list_contains($upstream_ids, m.repo_id)) AS upstream
     FROM contributions c JOIN repo_commits m USING (sha)
     WHERE c.person_id = $person AND c.contributed_at >= $a AND c.contributed_at < $b
@@ -121,9 +125,6 @@ SELECT count(*) FILTER (WHERE NOT upstream) AS commits,
        ) AS releases
 FROM placed
 """
-
-# A release is a tag whose name holds a digit (v1.2, networkx-3.6; not "help" or "stable").
-_RELEASES = "releases AS (SELECT * FROM repo_tags WHERE regexp_matches(name, '[0-9]'))"
 
 
 def is_upstream(name: str, location: str, slugs: list[str]) -> bool:
@@ -162,7 +163,7 @@ def team_activity(
         commits = {"commits": 0, "upstream_commits": 0, "releases": 0}
         if who and who.person_id:
             commits = store.rows(
-                _COMMITS.format(releases=_RELEASES),
+                _COMMITS,
                 {**window, "person": who.person_id, "upstream_ids": upstream_ids},
             )[0]
         rows.append(

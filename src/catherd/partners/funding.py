@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from catherd.errors import InputError
+from catherd.metrics.runner import next_period
 from catherd.partners.records import ACTIVE, Agreement, Member, Records
 
 SCENARIOS = ("signed", "likely")
@@ -124,7 +125,7 @@ def runway(
             if balance[scenario] < 0 and covered[scenario] is None:
                 covered[scenario] = index
         months.append(row)
-        first = month_start(month_end(first) + timedelta(days=1))
+        first = next_period(first, "month")
     renewals = [
         {
             "agreement": a.id,

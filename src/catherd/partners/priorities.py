@@ -12,9 +12,9 @@ items existed and how many were done (issue closed, pull request merged).
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
 from typing import Any
 
+from catherd.metrics.runner import next_period
 from catherd.partners.book import identify
 from catherd.partners.records import LINK, Member, Priority, Records
 from catherd.store.database import Store
@@ -116,7 +116,7 @@ def _timeline(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     last = max([i["created_at"] for i in items] + [d for d in done_at if d]).date()
     months, current = [], first
     while current <= last:
-        following = date(current.year + current.month // 12, current.month % 12 + 1, 1)
+        following = next_period(current, "month")
         months.append(
             {
                 "month": current.isoformat(),
