@@ -17,6 +17,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -206,18 +207,13 @@ def create_app(
     @app.get("/contributors", response_class=HTMLResponse)
     def contributors(
         request: Request,
-        q: str = "",
-        sort: str = "contributions",
-        org: str = "",
-        repo: str = "",
-        newcomers: bool = False,
+        filters: PeopleFilter = Depends(),
         user: User | None = Depends(page_access("contributors")),
     ) -> HTMLResponse:
-        team = bool(user and user.can("team"))
-        rows = people_data(board, q, sort, team, org, repo, newcomers)
+        rows = people_data(board, filters, with_emails=bool(user and user.can("team")))
         return render(
-            request, "contributors.html.j2", user, people=rows, q=q, sort=sort, org=org,
-            repo=repo, newcomers=newcomers, repositories=repository_names(board),
+            request, "contributors.html.j2", user, people=rows, **asdict(filters),
+            repositories=repository_names(board),
             organisations=board.query("SELECT org_id, name FROM organisations ORDER BY name"),
         )  # fmt: skip
 
@@ -497,15 +493,10 @@ def create_app(
 
     @app.get("/api/people")
     def api_people(
-        q: str = "",
-        sort: str = "contributions",
-        org: str = "",
-        repo: str = "",
-        newcomers: bool = False,
+        filters: PeopleFilter = Depends(),
         user: User | None = Depends(page_access("contributors")),
     ) -> list[dict[str, Any]]:
-        team = bool(user and user.can("team"))
-        return people_data(board, q, sort, team, org, repo, newcomers)
+        return people_data(board, filters, with_emails=bool(user and user.can("team")))
 
     @app.get("/api/people/{person_id}")
     def api_person(
@@ -630,13 +621,21 @@ def repository_names(board: Dashboard) -> list[str]:
     return [r["name"] for r in board.query("SELECT name FROM repositories ORDER BY name")]
 
 
-def people_data(
-    board: Dashboard, q: str, sort: str, with_emails: bool, org: str = "", repo: str = "",
-    newcomers: bool = False,
-) -> list[dict[str, Any]]:  # fmt: skip
+@dataclass(frozen=True)
+class PeopleFilter:
+    """The contributors page's and ``/api/people``'s query parameters."""
+
+    q: str = ""  # part of a name
+    sort: str = "contributions"  # contributions, name, first, last
+    org: str = ""  # contributed for this organisation
+    repo: str = ""  # contributed to this repository
+    newcomers: bool = False  # first contribution in the last year of the data
+
+
+def people_data(board: Dashboard, filters: PeopleFilter, with_emails: bool) -> list[dict[str, Any]]:
     """People with their contributions; ``org``/``repo`` keep those who contributed there,
     ``newcomers`` those whose first contribution is in the last year of the data."""
-    order = _SORTS.get(sort, _SORTS["contributions"])
+    order = _SORTS.get(filters.sort, _SORTS["contributions"])
     rows = board.query(
         "WITH c AS (SELECT * FROM contributions WHERE ($org = '' OR org_id = $org) "
         "  AND ($repo = '' OR sha IN (SELECT sha FROM repo_commits JOIN repositories "
@@ -651,8 +650,9 @@ def people_data(
         "AND (NOT $newcomers OR f.first_ever >= "
         "  (SELECT max(contributed_at) FROM contributions) - INTERVAL 365 DAY) "
         f"GROUP BY ALL ORDER BY {order}, p.person_id LIMIT 500",
-        {"q": q, "org": org, "repo": repo, "newcomers": newcomers},
-    )
+        {"q": filters.q, "org": filters.org, "repo": filters.repo,
+         "newcomers": filters.newcomers},
+    )  # fmt: skip
     for row in rows:
         if not with_emails:
             row.pop("primary_email")
