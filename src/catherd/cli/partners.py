@@ -41,10 +41,6 @@ AsOfOption = Annotated[
 ]
 
 
-def funding_of(config: Config) -> Funding:
-    return Funding.from_table(config.funding, str(config.source or "catherd.toml"))
-
-
 def records_folder(config: Config, folder: Path | None) -> Path:
     return folder or config.records or Path("records")
 
@@ -75,7 +71,7 @@ def import_records(
     )
     with Store(config.db) as store:
         changes = book.replace(
-            store, incoming, kinds, funding_of(config), actor or getpass.getuser(), "import", force
+            store, incoming, kinds, Funding.of(config), actor or getpass.getuser(), "import", force
         )
     for change in changes:
         console.print(f"{change.action:>8} {change.kind} {change.record_id}")
@@ -175,7 +171,7 @@ def runway_command(
     with Store(config.db, read_only=True) as store:
         records = book.load(store)
     result = runway(
-        records, funding_of(config), parse_date(as_of, "--as-of") or date.today(), months, renewals
+        records, Funding.of(config), parse_date(as_of, "--as-of") or date.today(), months, renewals
     )
     if as_json:
         emit_json(

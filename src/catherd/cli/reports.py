@@ -9,10 +9,10 @@ import typer
 from rich.console import Console
 
 from catherd.cli.common import ConfigOption, DbOption, guarded, parse_date
-from catherd.cli.partners import funding_of
 from catherd.config import Config, load_config
 from catherd.errors import InputError
 from catherd.metrics import Params
+from catherd.partners.funding import Funding
 from catherd.store.database import Store
 
 app = typer.Typer(
@@ -84,7 +84,7 @@ def team_report(
     chosen = AUDIENCES if audience == "both" else (audience,)
     with Store(config.db, read_only=True) as store:
         paths = write_team_report(
-            store, book.load(store), funding_of(config), output, Period.parse(period),
+            store, book.load(store), Funding.of(config), output, Period.parse(period),
             config.upstream, project_name(config, store), chosen, pdf,
         )  # fmt: skip
     for path in paths:

@@ -17,6 +17,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from catherd.config import Config
 from catherd.errors import InputError
 from catherd.metrics.runner import next_period
 from catherd.partners.records import ACTIVE, Agreement, Member, Records
@@ -41,6 +42,11 @@ class Funding:
         if currency == self.currency:
             return amount
         return amount * self.rates[currency]
+
+    @classmethod
+    def of(cls, config: Config) -> Funding:
+        """The ``[funding]`` table of the project file (defaults without one)."""
+        return cls.from_table(config.funding, str(config.source or "catherd.toml"))
 
     @classmethod
     def from_table(cls, table: dict[str, Any], where: str) -> Funding:

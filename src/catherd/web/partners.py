@@ -40,8 +40,7 @@ def register(
     visitors allowed on a page (anonymous ones where it is public)."""
 
     def funding() -> Funding:
-        config = board.runner.config
-        return Funding.from_table(config.funding, str(config.source or "catherd.toml"))
+        return Funding.of(board.runner.config)
 
     @app.get("/supporters", response_class=HTMLResponse)
     def supporters_page(
