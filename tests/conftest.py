@@ -11,6 +11,7 @@ import pytest
 
 from catherd.config import Config, RepositorySpec
 from catherd.pipeline import SyncReport, sync
+from catherd.sources.git.versions import tag_version
 from catherd.store.database import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,6 +25,39 @@ def git(cwd: Path | str, *args: str, env: dict[str, str] | None = None) -> str:
     return subprocess.run(
         ["git", "-C", str(cwd), *args], capture_output=True, check=True, env=full_env
     ).stdout.decode("utf-8", "replace")
+
+
+def synthetic_commit(
+    repo: Path,
+    name: str,
+    email: str,
+    when: str = "2026-01-05T12:00:00+00:00",
+    message: str = "SYNTHETIC commit made by a test",
+    file: str = "synthetic.txt",
+) -> str:
+    """Add a SYNTHETIC commit (labelled so in its message) to a clone of real history."""
+    target = repo / file
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("a", encoding="utf-8") as handle:
+        handle.write(f"{name} {when}\n")
+    git(repo, "add", file)
+    env = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_AUTHOR_DATE": when,
+           "GIT_COMMITTER_NAME": "catherd tests", "GIT_COMMITTER_EMAIL": "tests@catherd.invalid",
+           "GIT_COMMITTER_DATE": when}  # fmt: skip
+    git(repo, "commit", "-q", "-m", message, env=env)
+    return git(repo, "rev-parse", "HEAD").strip()
+
+
+def followed(repo: Path | str, *refs: str) -> list[str]:
+    """What catherd reads by default: ``refs`` (the default branch, ``HEAD``) and every version
+    tag, whatever branch it is on. ``git log *followed(repo)`` must agree with the store."""
+    tags = [tag for tag in git(repo, "tag", "--list").split() if tag_version(tag)]
+    return [*(refs or ("HEAD",)), *tags]
+
+
+def commit_count(repo: Path | str) -> int:
+    """How many commits catherd stores for ``repo`` (default branch and version tags)."""
+    return int(git(repo, "rev-list", "--count", *followed(repo)))
 
 
 def clone_bundle(name: str, target: Path, mirror: bool = False) -> Path:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from catherd.store.database import Store
 
-from .conftest import clone_bundle, git, ingest, table_digest
+from .conftest import clone_bundle, commit_count, followed, git, ingest, table_digest
 
 REPOS = ["cloudpickle", "devstats", "enhancement_proposals", "networkx"]
 
@@ -20,12 +21,12 @@ def test_counts_equal_what_git_reports(
 ) -> None:
     repo = mirrors[name]
     with Store(ingested[name], read_only=True) as store:
-        assert store.scalar("SELECT count(*) FROM commits") == int(
-            git(repo, "rev-list", "--count", "HEAD")
-        )
+        assert store.scalar("SELECT count(*) FROM commits") == commit_count(repo)
         numstat = [
             line.split("\t", 2)
-            for line in git(repo, "log", "--numstat", "--find-renames", "--format=").splitlines()
+            for line in git(
+                repo, "log", "--numstat", "--find-renames", "--format=", *followed(repo)
+            ).splitlines()
             if line
         ]
         added = sum(int(n[0]) for n in numstat if n[0] != "-")
@@ -40,9 +41,9 @@ def test_counts_equal_what_git_reports(
             "deleted": deleted,
             "binary": sum(n[0] == "-" for n in numstat),
         }
-        emails = set(git(repo, "log", "--format=%ae").splitlines())
+        emails = set(git(repo, "log", "--format=%ae", *followed(repo)).splitlines())
         assert store.scalar("SELECT count(DISTINCT author_email) FROM commits") == len(emails)
-        merges = int(git(repo, "rev-list", "--count", "--merges", "HEAD"))
+        merges = int(git(repo, "rev-list", "--count", "--merges", *followed(repo)))
         assert store.scalar("SELECT count(*) FROM commits WHERE len(parents) > 1") == merges
         # each commit's stored totals are the sums of its file rows
         assert (
@@ -70,7 +71,8 @@ def test_per_commit_lines_and_dates_match_git(
     repo = mirrors["networkx"]
     expected: dict[str, list[int]] = {}
     current = None
-    for line in git(repo, "log", "--numstat", "--find-renames", "--format=@%H").splitlines():
+    log = git(repo, "log", "--numstat", "--find-renames", "--format=@%H", *followed(repo))
+    for line in log.splitlines():
         if line.startswith("@"):
             current = line[1:]
             expected[current] = [0, 0]
@@ -87,7 +89,8 @@ def test_per_commit_lines_and_dates_match_git(
             ).fetchall()
         }
         assert stored == expected
-        dates = dict(line.split(" ") for line in git(repo, "log", "--format=%H %at").splitlines())
+        log = git(repo, "log", "--format=%H %at", *followed(repo))
+        dates = dict(line.split(" ") for line in log.splitlines())
         got = dict(
             store.con.execute(
                 "SELECT sha, epoch(authored_at)::BIGINT::VARCHAR FROM commits"
@@ -100,26 +103,41 @@ def test_mailmap_and_coauthors_are_git_s(
     mirrors: dict[str, Path], ingested: dict[str, Path]
 ) -> None:
     repo = mirrors["networkx"]
-    mapped = dict(line.split("\0") for line in git(repo, "log", "--format=%H%x00%aE").splitlines())
+    log = git(repo, "log", "--format=%H%x00%aE", *followed(repo))
+    mapped = dict(line.split("\0") for line in log.splitlines())
     with Store(ingested["networkx"], read_only=True) as store:
         got = dict(store.con.execute("SELECT sha, author_email_mapped FROM commits").fetchall())
         assert got == mapped
         trailers = git(
-            repo, "log", "--format=%(trailers:key=Co-authored-by,valueonly,separator=%x1f)"
+            repo,
+            "log",
+            "--format=%(trailers:key=Co-authored-by,valueonly,separator=%x1f)",
+            *followed(repo),
         )
-        expected = sum(
-            len([t for t in line.split("\x1f") if "<" in t])
-            for line in trailers.splitlines()
-            if line
-        )
+        # one co-author per address in a trailer (some lines name two people)
+        expected = len(re.findall(r"<\s*[^<>\s]+@", trailers))
         assert store.scalar("SELECT count(*) FROM commit_coauthors") == expected > 0
+        # co-authors go through the mailmap as authors do: git check-mailmap is the judge
+        pairs = store.con.execute(
+            "SELECT DISTINCT name, email, name_mapped, email_mapped FROM commit_coauthors"
+        ).fetchall()
+        contacts = "".join(f"{n} <{e}>\n" for n, e, _, _ in pairs)
+        truth = subprocess.run(
+            ["git", "-C", str(repo), "check-mailmap", "--stdin"],
+            input=contacts.encode(),
+            capture_output=True,
+            check=True,
+        ).stdout.decode().splitlines()
+        assert [f"{nm} <{em}>" for _, _, nm, em in pairs] == truth
+        assert sum(f"{n} <{e}>" != t for (n, e, _, _), t in zip(pairs, truth, strict=True)) > 0
 
 
 def test_pull_request_numbers_from_messages_and_refs(
     mirrors: dict[str, Path], ingested: dict[str, Path]
 ) -> None:
     repo = mirrors["cloudpickle"]
-    subjects = dict(line.split(" ", 1) for line in git(repo, "log", "--format=%H %s").splitlines())
+    log = git(repo, "log", "--format=%H %s", *followed(repo))
+    subjects = dict(line.split(" ", 1) for line in log.splitlines())
     from_message = {
         sha: int(m.group(1) or m.group(2))
         for sha, s in subjects.items()

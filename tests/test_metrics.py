@@ -7,6 +7,7 @@ is recomputed here from ``git log`` without catherd's code.
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
@@ -19,9 +20,22 @@ from catherd.metrics import Params
 from catherd.metrics.runner import run_metric
 from catherd.store.database import Store
 
-from .conftest import git
+from .conftest import followed, git
 
 _SEP = "\x1e"
+
+
+def _coauthors(trailer: str) -> list[tuple[str, str]]:
+    """The people of one Co-authored-by value, as docs/metrics.md says catherd reads them:
+    each ``<address>`` with the name before it; a doubled key ("Author: Jane") and the
+    separators between two people ("A <a@x>, B <b@x>") are not part of a name."""
+    found = []
+    for name, email in re.findall(r"([^<>]*)<([^<>]*)>?", trailer):
+        name = re.sub(r"^[\s>,;.&]*(and\s+)?", "", name, flags=re.IGNORECASE)
+        name = re.sub(r"^(co-authored-by|author|signed-off-by)\s*:\s*", "", name, flags=re.I)
+        if "@" in email and " " not in email.strip():
+            found.append((name.strip(), email.strip().lower()))
+    return found
 
 
 class GitTruth:
@@ -45,7 +59,7 @@ class GitTruth:
         }
         trailers = "%(trailers:key=Co-authored-by,valueonly,separator=%x1f)"
         fmt = f"{_SEP}%H%x00%at%x00%an%x00%ae%x00%P%x00{trailers}"
-        out = git(repo, "log", "--numstat", "--find-renames", f"--format={fmt}")
+        out = git(repo, "log", "--numstat", "--find-renames", f"--format={fmt}", *followed(repo))
         self.commits: list[dict] = []
         self.contributions: list[tuple[str, datetime, str, str]] = []  # person, when, role, org
         for record in out.split(_SEP)[1:]:
@@ -68,16 +82,24 @@ class GitTruth:
             self.contributions.append(
                 (person[(name, email.lower())], when, "author", org[(name, email.lower())])
             )
-            for trailer in filter(None, trailers.split("\x1f")):
-                if "<" not in trailer:
-                    continue
-                co_name, _, co_email = trailer.partition("<")
-                key = (co_name.strip(), co_email.strip().rstrip(">").strip().lower())
+            for key in (p for t in filter(None, trailers.split("\x1f")) for p in _coauthors(t)):
                 if person[key] not in seen:
                     seen.add(person[key])
                     self.contributions.append((person[key], when, "coauthor", org[key]))
         self.contributions = [c for c in self.contributions if c[0] not in bots]
         self.human_commits = [c for c in self.commits if c["author"] not in bots]
+        # who counts as one contributor for who is new: people sharing a display name
+        self.name_group = {
+            p: key or p
+            for p, key in store.con.execute("SELECT person_id, name_key FROM people").fetchall()
+        }
+
+    def newcomers(self) -> dict[str, tuple[datetime, list[datetime]]]:
+        """Each name group's first contribution and all its contribution times."""
+        times: dict[str, list[datetime]] = defaultdict(list)
+        for who, when, _, _ in self.contributions:
+            times[self.name_group[who]].append(when)
+        return {group: (min(stamps), stamps) for group, stamps in times.items()}
 
 
 @pytest.fixture(scope="module")
@@ -118,14 +140,12 @@ def test_commits_and_lines_per_year(networkx: tuple[Store, GitTruth]) -> None:
 def test_active_and_new_contributors(networkx: tuple[Store, GitTruth]) -> None:
     store, truth = networkx
     active: dict[int, set[str]] = defaultdict(set)
-    first: dict[str, datetime] = {}
     for who, when, _, _ in truth.contributions:
         active[when.year].add(who)
-        first[who] = min(first.get(who, when), when)
     got = _by_year(run_metric(store, "active_contributors", Params(by="year")), "contributors")
     assert got == {year: len(active.get(year, ())) for year in got}
     assert set(active) <= set(got)
-    newcomers = Counter(when.year for when in first.values())
+    newcomers = Counter(first_at.year for first_at, _ in truth.newcomers().values())
     got_new = _by_year(run_metric(store, "new_contributors", Params(by="year")), "newcomers")
     assert got_new == {year: newcomers.get(year, 0) for year in got_new}
     # a window: first contributions ever still count from all time, not from the window
@@ -189,13 +209,9 @@ def test_elephant_factor(networkx: tuple[Store, GitTruth]) -> None:
 
 def test_retention(networkx: tuple[Store, GitTruth]) -> None:
     store, truth = networkx
-    days: dict[str, list[datetime]] = defaultdict(list)
-    for who, when, _, _ in truth.contributions:
-        days[who].append(when)
     data_end = max(when for _, when, _, _ in truth.contributions)
     expected: dict[int, dict[str, int]] = defaultdict(Counter)
-    for stamps in days.values():
-        first = min(stamps)
+    for first, stamps in truth.newcomers().values():
         later = [t for t in stamps if t.date() > first.date()]
         gap = (min(later) - first) if later else None
         for window in (90, 365):

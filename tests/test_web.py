@@ -135,7 +135,7 @@ def test_every_page_answers_and_team_pages_are_guarded(client: TestClient) -> No
     organisations = team.get("/api/organisations").json()
     assert abs(sum(o["share"] for o in organisations) - 1) < 1e-9
     newcomers = team.get("/api/newcomers").json()
-    assert newcomers and {"came_back_90_days", "first_at"} <= set(newcomers[0])
+    assert newcomers and {"came_back_90", "came_back_365", "first_at"} <= set(newcomers[0])
 
 
 def test_filters_and_reports(client: TestClient) -> None:

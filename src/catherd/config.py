@@ -43,6 +43,12 @@ organisations = "organisations.toml"
 # An extra mailmap applied on top of each repository's own .mailmap (optional).
 # mailmap = "mailmap"
 
+# The project's team: maintainers and staff, who are never counted as newcomers (the funded
+# team of the partnership records counts too). E-mails, "Name <email>", github:login or
+# person ids from `catherd people`.
+[team]
+# members = ["jane@example.org", "github:octocat"]
+
 # The triage queue (`catherd triage`): days before an item needs a person, and the team
 # (GitHub logins) whose own items are not waiting for an answer.
 [triage]
@@ -122,6 +128,7 @@ class Config:
     funding: dict[str, Any] = field(default_factory=dict)  # [funding]: currency, rates, balance
     records: Path | None = None  # the folder of partnership records ([records] folder)
     upstream: list[str] = field(default_factory=list)  # [report] upstream: owner/name, ...
+    team: list[str] = field(default_factory=list)  # [team] members: identity references
 
     @property
     def cache_dir(self) -> Path:
@@ -175,6 +182,10 @@ def load_config(path: Path | None = None, db: Path | None = None) -> Config:
     if not isinstance(upstream, list) or not all(isinstance(u, str) for u in upstream):
         raise InputError(f'{path}: [report] upstream must be a list such as ["python/cpython"]')
     config.upstream = upstream
+    members = _table(data, "team", path).get("members", [])
+    if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
+        raise InputError(f'{path}: [team] members must be a list such as ["jane@example.org"]')
+    config.team = members
     github = _table(data, "github", path)
     config.github_api_url = str(github.get("api_url", DEFAULT_API_URL))
     config.github_token = os.environ.get("GITHUB_TOKEN") or github.get("token") or None

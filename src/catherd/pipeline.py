@@ -10,6 +10,7 @@ All locations are checked before anything is written: a bad path changes nothing
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,10 +18,12 @@ from pathlib import Path
 
 from catherd import __version__
 from catherd.config import Config, RepositorySpec
-from catherd.errors import CatherdError
+from catherd.errors import CatherdError, InputError
+from catherd.identity.lookup import reference
 from catherd.identity.organisations import OrganisationMap
-from catherd.identity.overrides import Overrides
-from catherd.identity.resolve import ResolveResult, resolve_identities
+from catherd.identity.overrides import IdentityRef, Overrides
+from catherd.identity.resolve import PERSON_ID, ResolveResult, resolve_identities
+from catherd.identity.suggest import pending
 from catherd.sources.git.repository import default_name, open_repository
 from catherd.sources.github.client import Clock, GitHubClient
 from catherd.sources.github.repository import GitHubRepository, is_github, parse_slug
@@ -38,6 +41,7 @@ class SyncReport:
     github: list[GitHubSyncResult] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)
     identities: ResolveResult | None = None
+    pending_duplicates: int = 0  # probable duplicate people nobody decided about yet
 
 
 def sync(
@@ -82,6 +86,7 @@ def sync(
     if slugs:
         _sync_github(store, config, slugs, report, progress, stop_on_error, github_clock)
     report.identities = refresh_identities(store, config, overrides, organisations)
+    report.pending_duplicates = len(pending(store.rows("SELECT * FROM identities"), overrides))
     return report
 
 
@@ -135,15 +140,62 @@ def refresh_identities(
         return None
     overrides = overrides or Overrides.load(config.overrides)
     organisations = organisations or OrganisationMap.load(config.organisations)
+    team = team_references(store, config)
     with store.transaction() as con:
-        result = resolve_identities(con, overrides, organisations)
+        result = resolve_identities(con, overrides, organisations, team)
         con.execute("INSERT OR REPLACE INTO meta VALUES ('identity_fingerprint', ?)", [fingerprint])
     return result
+
+
+def decide(
+    store: Store,
+    config: Config,
+    texts: list[str],
+    record: Callable[[Path, list[IdentityRef]], None],
+    what: str,
+    actor: str | None = None,
+) -> tuple[list[IdentityRef], ResolveResult | None]:
+    """A person's decision about identities (merge, keep apart, split, forget): check that
+    ``texts`` name identities, write it to the overrides file with ``record``, audit-log it
+    when ``actor`` made it on the dashboard, and rebuild who is who."""
+    if config.overrides is None:
+        raise InputError("no identity overrides file configured ([identity] overrides)")
+    refs = [reference(store, text) for text in texts]
+    record(config.overrides, refs)
+    if actor is not None:
+        with store.transaction() as con:
+            entry = {"decision": what, "identities": [str(r) for r in refs]}
+            con.execute(
+                "INSERT INTO audit_log VALUES (?, ?, 'identity', ?, 'added', NULL, ?, 'dashboard')",
+                [datetime.now(UTC), actor, " + ".join(texts), json.dumps(entry)],
+            )
+    return refs, refresh_identities(store, config)
+
+
+def team_references(store: Store, config: Config) -> tuple[str, ...]:
+    """Who the team is: ``[team] members``, ``[triage] team`` logins, and the funded team.
+
+    Checked here, before anything is written: a reference that cannot name anyone is an
+    error in the project file, not a silent omission.
+    """
+    where = f"{config.source or 'catherd.toml'}: [team] members"
+    for member in config.team:
+        if not PERSON_ID.match(member):
+            try:
+                IdentityRef.parse(member)
+            except InputError as exc:
+                raise InputError(f"{where}: {exc}") from None
+    logins = [
+        f"github:{login}" for login in config.triage.get("team", []) if isinstance(login, str)
+    ]
+    funded = store.rows("SELECT data->>'$.person' AS person FROM records WHERE kind = 'member'")
+    return tuple(sorted({*config.team, *logins, *(row["person"] for row in funded)}))
 
 
 def _identity_fingerprint(store: Store, config: Config) -> str:
     digest = hashlib.sha1(__version__.encode())
     digest.update(str(store.scalar("SELECT value FROM meta WHERE key = 'raw_version'")).encode())
+    digest.update("\0".join(team_references(store, config)).encode())
     for path in (config.overrides, config.organisations):
         digest.update(b"\0")
         if path is not None and Path(path).is_file():

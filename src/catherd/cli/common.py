@@ -13,7 +13,9 @@ from typing import Annotated, Any, TypeVar
 import duckdb
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from catherd.config import CONFIG_NAME
 from catherd.errors import CatherdError, InputError, StoreBusy
@@ -39,25 +41,28 @@ def guarded(function: Callable[..., T]) -> Callable[..., T]:
         try:
             return function(*args, **kwargs)
         except StoreBusy as exc:
-            errors.print(f"[bold red]error:[/] {busy_message(exc)}", highlight=False, markup=True)
+            fail(busy_message(exc))
             raise typer.Exit(exc.exit_code) from None
         except CatherdError as exc:
-            errors.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+            fail(str(exc))
             raise typer.Exit(exc.exit_code) from None
         except duckdb.Error as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            errors.print(f"[bold red]error:[/] store: {first}", highlight=False)
+            fail(f"store: {first}")
             raise typer.Exit(4) from None
         except OSError as exc:
-            errors.print(
-                f"[bold red]error:[/] {exc.filename or ''}: {exc.strerror}", highlight=False
-            )
+            fail(f"{exc.filename or ''}: {exc.strerror}")
             raise typer.Exit(5) from None
         except KeyboardInterrupt:
             errors.print("interrupted: the store keeps its state from before the unfinished step")
             raise typer.Exit(130) from None
 
     return wrapper
+
+
+def fail(message: str) -> None:
+    """One error line on stderr; the message is shown as it is, brackets included."""
+    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
 
 
 def busy_message(exc: StoreBusy) -> str:
@@ -75,14 +80,21 @@ def busy_message(exc: StoreBusy) -> str:
 
 
 def print_rows(
-    title: str, columns: Sequence[str], cells: Iterable[Sequence[str]], right: Container[str] = ()
+    title: str,
+    columns: Sequence[str],
+    cells: Iterable[Sequence[str | Text]],
+    right: Container[str] = (),
 ) -> None:
-    """A titled table on standard output; ``right`` names the columns of numbers."""
-    table = Table(title=title)
+    """A titled table on standard output; ``right`` names the columns of numbers.
+
+    Text is shown as it is (a name typed as ``[/]`` is no markup); a cell that wants a style
+    is a ``rich.text.Text``.
+    """
+    table = Table(title=escape(title))
     for column in columns:
         table.add_column(column, justify="right" if column in right else "left")
     for row in cells:
-        table.add_row(*row)
+        table.add_row(*(cell if isinstance(cell, Text) else escape(cell) for cell in row))
     Console().print(table)
 
 

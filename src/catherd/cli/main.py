@@ -13,12 +13,15 @@ from typing import Annotated, Any
 import httpx
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from catherd.cli import community as community_commands
 from catherd.cli import imports as import_commands
 from catherd.cli import partners as partner_commands
 from catherd.cli import people as people_commands
+from catherd.cli import releases as release_commands
 from catherd.cli import reports as report_commands
 from catherd.cli import review as review_commands
 from catherd.cli import web as web_commands
@@ -54,6 +57,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(people_commands.app, name="people")
+app.add_typer(community_commands.app, name="newcomers")
 app.add_typer(import_commands.app, name="import")
 app.command("triage")(triage_command)
 app.command("reviewers")(review_commands.reviewers)
@@ -65,6 +69,8 @@ app.add_typer(partner_commands.partners_app, name="partners")
 app.add_typer(report_commands.app, name="report")
 app.command("team")(partner_commands.team)
 app.command("priorities")(partner_commands.priorities)
+app.command("releases")(release_commands.releases)
+app.command("credits")(release_commands.credits)
 console = Console()
 
 
@@ -127,7 +133,7 @@ def print_sync_report(report: SyncReport) -> None:
     for result in report.repositories:
         state = "unchanged" if result.unchanged else "updated"
         table.add_row(
-            result.repository,
+            escape(result.repository),
             state,
             str(result.commits_read),
             str(result.commits_added),
@@ -140,7 +146,7 @@ def print_sync_report(report: SyncReport) -> None:
         detail = f"{gh.requests} requests, {gh.not_modified} not modified"
         table.add_row(f"github:{gh.repository}", state, str(fetched), str(gh.changed), "", detail)
     for location, message in report.failures:
-        table.add_row(location, "[red]failed[/]", "", "", "", message)
+        table.add_row(escape(location), "[red]failed[/]", "", "", "", escape(message))
     console.print(table)
     if report.identities:
         console.print(
@@ -148,7 +154,12 @@ def print_sync_report(report: SyncReport) -> None:
             f"{report.identities.people} people"
         )
         for missing in report.identities.unmatched_overrides:
-            errors.print(f"[yellow]warning:[/] override matches no identity yet: {missing}")
+            errors.print(f"[yellow]warning:[/] override matches no identity yet: {escape(missing)}")
+    if report.pending_duplicates:
+        console.print(
+            f"{report.pending_duplicates} probable duplicate people wait for a decision: "
+            "run `catherd people suggest`"
+        )
 
 
 @app.command()
@@ -252,7 +263,7 @@ def ask_running_server(db: Path) -> bool:
     except httpx.HTTPError as exc:
         raise SourceError(f"{announced} names a dashboard that does not answer: {exc}") from exc
     for failure in state.get("failures") or []:
-        errors.print(f"[red]failed:[/] {failure}")
+        errors.print(f"[red]failed:[/] {escape(failure)}")
     console.print(f"sync finished: {state.get('commits_added', 0)} commits added")
     if state.get("failures"):
         raise typer.Exit(3)

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from catherd.cli.common import (
     ConfigOption,
@@ -74,7 +75,7 @@ def import_records(
             store, incoming, kinds, Funding.of(config), actor or getpass.getuser(), "import", force
         )
     for change in changes:
-        console.print(f"{change.action:>8} {change.kind} {change.record_id}")
+        console.print(escape(f"{change.action:>8} {change.kind} {change.record_id}"))
     console.print(f"{len(changes)} change(s) recorded" if changes else "no change")
 
 

@@ -8,13 +8,21 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from rich.text import Text
 
 from catherd.cli.common import ConfigOption, DbOption, JsonOption, emit_json, guarded, print_rows
 from catherd.config import load_config
-from catherd.errors import InputError
-from catherd.identity.overrides import IdentityRef, record_forget, record_merge, record_split
-from catherd.identity.suggest import suggest
-from catherd.pipeline import refresh_identities
+from catherd.identity.overrides import (
+    IdentityRef,
+    Overrides,
+    record_distinct,
+    record_forget,
+    record_merge,
+    record_split,
+)
+from catherd.identity.suggest import pending
+from catherd.pipeline import decide
 from catherd.store.database import Store
 
 app = typer.Typer(help="People, their identities and organisations.", invoke_without_command=True)
@@ -28,7 +36,7 @@ SELECT p.person_id, p.display_name, p.primary_email, p.is_bot, p.forgotten,
         WHERE c2.person_id = p.person_id GROUP BY o.name ORDER BY count(*) DESC, o.name
         LIMIT 1) AS organisation
 FROM people p LEFT JOIN contributions c USING (person_id)
-WHERE (? OR NOT p.is_bot)
+WHERE (? OR NOT p.is_bot) AND NOT p.hidden
   AND (? IS NULL OR p.person_id IN (
         SELECT person_id FROM identities
         WHERE name ILIKE '%' || ? || '%' OR email_key ILIKE '%' || ? || '%'))
@@ -68,8 +76,9 @@ def people(
         [[row["person_id"], row["display_name"], row["organisation"] or "",
           f"{row['contributions']:,}", str(row["first_at"] or "")[:10],
           str(row["last_at"] or "")[:10],
-          "\n".join(f"{i['name']} <{i['email_key']}> [dim]({i['merged_by']})[/]"
-                    for i in row["identities"])] for row in rows],
+          Text("\n").join(Text(f"{i['name']} <{i['email_key']}> ")
+                          + Text(f"({i['merged_by']})", "dim") for i in row["identities"])]
+         for row in rows],
         right=("contributions",),
     )  # fmt: skip
 
@@ -95,10 +104,12 @@ def suggest_command(
     config_file: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Probable duplicate people, with the evidence. Nothing changes until you merge."""
+    """Probable duplicate people, with the evidence. Nothing changes until you merge (or keep
+    them apart with `catherd people distinct`)."""
     config = load_config(config_file, db)
     with Store(config.db, read_only=True) as store:
-        found = suggest(store.rows("SELECT * FROM identities"))[:limit]
+        overrides = Overrides.load(config.overrides)
+        found = pending(store.rows("SELECT * FROM identities"), overrides)[:limit]
         names = {r["person_id"]: r["display_name"] for r in store.rows("SELECT * FROM people")}
     if as_json:
         emit_json(
@@ -118,48 +129,11 @@ def suggest_command(
         console.print("no probable duplicates found")
         return
     print_rows(
-        "Probable duplicates (confirm with `catherd people merge A B`)",
+        "Probable duplicates (`catherd people merge A B`, or `catherd people distinct A B`)",
         ("score", "person A", "person B", "evidence"),
         [[f"{s.score:.2f}", f"{names.get(s.person_a)} ({s.person_a})",
           f"{names.get(s.person_b)} ({s.person_b})", "\n".join(s.evidence)] for s in found],
     )  # fmt: skip
-
-
-def _reference(store: Store, text: str) -> IdentityRef:
-    """An identity reference for a person id, an e-mail, ``Name <email>`` or ``github:login``."""
-    if text.startswith("p") and " " not in text and "@" not in text and ":" not in text:
-        # The person's main address names all its identities with that address; a person
-        # with placeholder addresses only is named by its most active exact identity.
-        row = store.rows(
-            "SELECT p.primary_email, i.name, i.email_key FROM people p JOIN identities i "
-            "USING (person_id) WHERE person_id = ? ORDER BY i.contributions DESC, i.name LIMIT 1",
-            [text],
-        )
-        if not row:
-            raise InputError(f"{text!r}: no person with this id (see `catherd people`)")
-        primary = row[0]["primary_email"]
-        if primary and store.scalar(
-            "SELECT count(*) FROM identities WHERE person_id = ? AND email_key = ?", [text, primary]
-        ):
-            return IdentityRef(email=primary)
-        return IdentityRef(email=row[0]["email_key"], name=row[0]["name"])
-    ref = IdentityRef.parse(text)
-    params: list[Any]
-    if ref.login:
-        where, params = "login = ?", [ref.login]
-    elif ref.name is not None:
-        where, params = "email_key = ? AND lower(name) = lower(?)", [ref.email, ref.name]
-    else:
-        where, params = "email_key = ?", [ref.email]
-    if not store.scalar(f"SELECT count(*) FROM identities WHERE {where}", params):
-        raise InputError(f"{text!r}: no identity in the store matches it")
-    return ref
-
-
-def _overrides_path(config_path: Path | None) -> Path:
-    if config_path is None:
-        raise InputError("no overrides file configured")
-    return config_path
 
 
 ReasonOption = Annotated[str, typer.Option(help="Why: kept in the overrides file.")]
@@ -175,10 +149,8 @@ def _decide(
     """Check the identities, record the decision in the overrides file, and apply it."""
     config = load_config(config_file, db)
     with Store(config.db) as store:
-        refs = [_reference(store, text) for text in texts]
-        record(_overrides_path(config.overrides), refs)
-        result = refresh_identities(store, config)
-    console.print(f"recorded in {config.overrides}: {what} {', '.join(map(str, refs))}")
+        refs, result = decide(store, config, texts, record, what)
+    console.print(escape(f"recorded in {config.overrides}: {what} {', '.join(map(str, refs))}"))
     if result:
         console.print(f"{result.identities} identities now resolve into {result.people} people")
 
@@ -197,6 +169,22 @@ def merge(
     """Record that these are one person (in the overrides file) and apply it."""
     _decide(db, config_file, [first, *others], "merge",
             lambda path, refs: record_merge(path, refs, reason))  # fmt: skip
+
+
+@app.command()
+@guarded
+def distinct(
+    first: Annotated[
+        str, typer.Argument(help='Person id, e-mail, "Name <email>" or github:login.')
+    ],
+    others: Annotated[list[str], typer.Argument(help="People who are someone else.")],
+    reason: ReasonOption = "confirmed by a person",
+    db: DbOption = None,
+    config_file: ConfigOption = None,
+) -> None:
+    """Record that these are different people: they are no longer suggested as duplicates."""
+    _decide(db, config_file, [first, *others], "keep apart",
+            lambda path, refs: record_distinct(path, refs, reason))  # fmt: skip
 
 
 @app.command()

@@ -40,6 +40,10 @@ def report(
     ] = None,
     until: Annotated[str | None, typer.Option(help="First day after it (YYYY-MM-DD).")] = None,
     by: Annotated[str, typer.Option(help="Trend granularity: month, quarter or year.")] = "quarter",
+    audience: Annotated[
+        str,
+        typer.Option(help="public, or team (adds what waits for the team's decisions)."),
+    ] = "public",
     db: DbOption = None,
     config_file: ConfigOption = None,
 ) -> None:
@@ -52,7 +56,10 @@ def report(
     config = load_config(config_file, db)
     params = Params(parse_date(since, "--since"), parse_date(until, "--until"), by)
     with Store(config.db, read_only=True) as store:
-        paths = write_report(store, output, project_name(config, store), params)
+        paths = write_report(
+            store, output, project_name(config, store), params, audience, config.overrides,
+            config.mailmap,
+        )  # fmt: skip
     for path in paths:
         console.print(f"wrote {path}")
 

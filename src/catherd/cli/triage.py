@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from catherd.cli.common import ConfigOption, DbOption, JsonOption, emit_json, guarded, print_rows
 from catherd.config import load_config
@@ -55,10 +56,16 @@ def triage(
         print_rows(
             f"Triage queue ({len(queue)})",
             ("item", "title", "author", "why"),
-            [[f"{row['repo']}#{row['number']}", row["title"],
-              row["author"] + (" [green](newcomer)[/]" if row["newcomer"] else ""), row["why"]]
-             for row in queue],
-        )  # fmt: skip
+            [
+                [
+                    f"{row['repo']}#{row['number']}",
+                    row["title"],
+                    Text(row["author"]) + (Text(" (newcomer)", "green") if row["newcomer"] else ""),
+                    row["why"],
+                ]
+                for row in queue
+            ],
+        )
 
 
 def to_markdown(queue: list[dict[str, Any]]) -> str:

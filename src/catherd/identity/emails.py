@@ -42,8 +42,15 @@ def is_placeholder(key: str) -> bool:
 
 def noreply_login(key: str) -> str | None:
     """The GitHub login in a no-reply address (``12345+login@users.noreply.github.com``)."""
+    return noreply_account(key)[1]
+
+
+def noreply_account(key: str) -> tuple[int | None, str | None]:
+    """The account id (newer addresses carry it) and the login of a GitHub no-reply address."""
     found = _NOREPLY.match(key)
-    return found.group(2) if found else None
+    if not found:
+        return None, None
+    return (int(found.group(1)) if found.group(1) else None), found.group(2)
 
 
 def domain_of(key: str) -> str:

@@ -10,6 +10,10 @@ It is a TOML file meant to be reviewed like code (and kept in the project's repo
     identity = "Build Account <shared@example.org>"
     reason = "a shared address"
 
+    [[distinct]]              # not one person: stop suggesting that they are
+    identities = ["chris@example.org", "chris@another.example"]
+    reason = "two different Chrises"
+
     [[person]]                # how a person is shown, or whether it is a bot
     identity = "jane@new.example"
     name = "Jane Doe"
@@ -66,6 +70,14 @@ class IdentityRef:
             f'{text!r} is not an identity: use an e-mail, "Name <email>" or github:login'
         )
 
+    def matches(self, row: dict[str, Any]) -> bool:
+        """True if an ``identities`` row (``name``, ``email_key``, ``login``) is referenced."""
+        if self.login:
+            return (row.get("login") or "") == self.login
+        if row.get("email_key") != self.email:
+            return False
+        return self.name is None or (row.get("name") or "").casefold() == self.name.casefold()
+
     def __str__(self) -> str:
         if self.login:
             return f"github:{self.login}"
@@ -75,6 +87,7 @@ class IdentityRef:
 @dataclass
 class Overrides:
     merges: list[list[IdentityRef]] = field(default_factory=list)
+    distinct: list[list[IdentityRef]] = field(default_factory=list)  # never suggest these
     splits: list[IdentityRef] = field(default_factory=list)
     people: list[tuple[IdentityRef, str | None, bool | None]] = field(default_factory=list)
     forget: list[tuple[IdentityRef, bool]] = field(default_factory=list)  # (who, hide too)
@@ -90,6 +103,11 @@ class Overrides:
             if not isinstance(refs, list) or len(refs) < 2:
                 raise InputError(f"{path}: [[merge]] #{n} needs identities = [at least two]")
             result.merges.append([_ref(r, path, f"[[merge]] #{n}") for r in refs])
+        for n, entry in enumerate(data.get("distinct", []), start=1):
+            refs = entry.get("identities")
+            if not isinstance(refs, list) or len(refs) < 2:
+                raise InputError(f"{path}: [[distinct]] #{n} needs identities = [at least two]")
+            result.distinct.append([_ref(r, path, f"[[distinct]] #{n}") for r in refs])
         for n, entry in enumerate(data.get("split", []), start=1):
             result.splits.append(_ref(entry.get("identity"), path, f"[[split]] #{n}"))
         for n, entry in enumerate(data.get("person", []), start=1):
@@ -110,6 +128,11 @@ class Overrides:
 def record_merge(path: Path, refs: list[IdentityRef], reason: str) -> None:
     """Append a ``[[merge]]`` decision to the overrides file (created if missing)."""
     _append(path, "merge", {"identities": [str(r) for r in refs], "reason": reason})
+
+
+def record_distinct(path: Path, refs: list[IdentityRef], reason: str) -> None:
+    """Append a ``[[distinct]]`` decision (not one person) to the overrides file."""
+    _append(path, "distinct", {"identities": [str(r) for r in refs], "reason": reason})
 
 
 def record_split(path: Path, ref: IdentityRef, reason: str) -> None:

@@ -8,7 +8,12 @@ Identities join into one *person* only through safe evidence:
 - ``github-noreply``: a ``12345+login@users.noreply.github.com`` address names the login;
 - ``github-pr``: a pull request merged as a single commit is authored, by GitHub, with an
   address of the pull request's author: that identity has the author's login;
+- ``github-id``: the same GitHub account (user id) behind two logins or addresses: the id in
+  a no-reply address (``12345+old-login@...``, ``12345+new-login@...``), or the id GitHub
+  gives a login in its own data;
 - ``override``: a ``[[merge]]`` decision in the overrides file.
+
+Co-authors are read through the repository's mailmap like authors (``git check-mailmap``).
 
 A ``[[split]]`` decision keeps an identity out of every automatic rule. Weaker evidence (same
 name, other addresses) is never applied here: ``suggest.py`` lists it for a person to confirm.
@@ -19,17 +24,21 @@ consistent with the raw tables and with the latest decisions.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import duckdb
 import pyarrow as pa
 
+from catherd.errors import InputError
 from catherd.identity.bots import is_bot
-from catherd.identity.emails import domain_of, is_placeholder, noreply_login
+from catherd.identity.emails import domain_of, is_placeholder, noreply_account, noreply_login
 from catherd.identity.organisations import PERSONAL, UNKNOWN, OrganisationMap, org_slug
 from catherd.identity.overrides import IdentityRef, Overrides
+from catherd.identity.suggest import name_key
 
 _RAW_IDENTITIES = """
 WITH raw AS (
@@ -38,8 +47,8 @@ WITH raw AS (
            lower(trim(author_email_mapped)) AS mapped_email, authored_at AS seen_at
     FROM commits
     UNION ALL
-    SELECT coalesce(ca.name, ''), lower(trim(coalesce(ca.email, ''))), ca.email, NULL, NULL,
-           c.authored_at
+    SELECT coalesce(ca.name, ''), lower(trim(coalesce(ca.email, ''))), ca.email,
+           ca.name_mapped, lower(trim(ca.email_mapped)), c.authored_at
     FROM commit_coauthors ca JOIN commits c USING (sha)
 )
 SELECT name, email_key, any_value(email) AS email, any_value(mapped_name) AS mapped_name,
@@ -70,6 +79,7 @@ QUALIFY row_number() OVER (PARTITION BY sha, person_id ORDER BY role = 'author' 
 """
 
 ANONYMOUS = "Anonymous contributor"
+PERSON_ID = re.compile(r"^p[0-9a-f]{10}$")  # the form of every person id (see below)
 
 _SQUASHED_PRS = """
 SELECT DISTINCT coalesce(c.author_name, ''), lower(trim(coalesce(c.author_email, ''))),
@@ -83,6 +93,22 @@ _BOT_LOGINS = """
 SELECT DISTINCT lower(author) FROM gh_items WHERE author_is_bot
 UNION SELECT DISTINCT lower(author) FROM gh_comments WHERE author_is_bot
 UNION SELECT DISTINCT lower(reviewer) FROM gh_reviews WHERE reviewer_is_bot
+"""
+# Every login GitHub data names, to mark the ones catherd's bot list knows (Homu, bors...)
+_GITHUB_ACTORS = """
+SELECT DISTINCT author FROM gh_items UNION SELECT DISTINCT author FROM gh_comments
+UNION SELECT DISTINCT reviewer FROM gh_reviews UNION SELECT DISTINCT actor FROM gh_events
+"""
+_MARK_GITHUB_BOTS = [
+    "UPDATE gh_items SET author_is_bot = TRUE WHERE author IN (SELECT login FROM bot_actors)",
+    "UPDATE gh_comments SET author_is_bot = TRUE WHERE author IN (SELECT login FROM bot_actors)",
+    "UPDATE gh_reviews SET reviewer_is_bot = TRUE WHERE reviewer IN (SELECT login FROM bot_actors)",
+    "UPDATE gh_events SET actor_is_bot = TRUE WHERE actor IN (SELECT login FROM bot_actors)",
+]
+# The account id GitHub gives each login it shows as an author
+_GITHUB_IDS = """
+SELECT lower(author), any_value(author_id) FROM gh_items
+WHERE author IS NOT NULL AND author_id IS NOT NULL GROUP BY 1
 """
 
 _APPLY_AFFILIATIONS = """
@@ -133,9 +159,16 @@ class _UnionFind:
 
 
 def resolve_identities(
-    con: duckdb.DuckDBPyConnection, overrides: Overrides, organisations: OrganisationMap
+    con: duckdb.DuckDBPyConnection,
+    overrides: Overrides,
+    organisations: OrganisationMap,
+    team: tuple[str, ...] = (),
 ) -> ResolveResult:
-    """Rebuild every derived identity table. Run inside a transaction."""
+    """Rebuild every derived identity table. Run inside a transaction.
+
+    ``team`` names the team's members (identity references or person ids): they are marked
+    ``people.is_team``, and never count as newcomers.
+    """
     rows = con.execute(_RAW_IDENTITIES).fetchall()
     identities = [_Identity((r[0], r[1]), r[2], r[3], r[4], r[5], r[6], r[7]) for r in rows]
     result = ResolveResult(identities=len(identities))
@@ -143,11 +176,14 @@ def resolve_identities(
     by_login: dict[str, list[_Identity]] = defaultdict(list)
     by_key = {identity.key: identity for identity in identities}
     logins: dict[int, tuple[str, str]] = {}  # identity -> (GitHub login, rule)
+    github_ids: dict[int, int] = {}  # identity -> GitHub account id
     for identity in identities:
         by_email[identity.key[1]].append(identity)
-        login = noreply_login(identity.key[1])
+        account_id, login = noreply_account(identity.key[1])
         if login:
             logins[id(identity)] = (login, "github-noreply")
+        if account_id is not None:
+            github_ids[id(identity)] = account_id
     # GitHub's own attribution: a pull request merged as one commit (squash or rebase of a
     # single commit) is authored by the pull request's author, with an address GitHub
     # verified for that account.
@@ -155,10 +191,15 @@ def resolve_identities(
         squashed = by_key.get((name, email_key))
         if squashed is not None and id(squashed) not in logins:
             logins[id(squashed)] = (login, "github-pr")
+    id_of_login = dict(con.execute(_GITHUB_IDS).fetchall())
     for identity in identities:
         if id(identity) in logins:
-            by_login[logins[id(identity)][0]].append(identity)
+            login = logins[id(identity)][0]
+            by_login[login].append(identity)
+            if id(identity) not in github_ids and login in id_of_login:
+                github_ids[id(identity)] = int(id_of_login[login])
     bot_logins = {row[0] for row in con.execute(_BOT_LOGINS).fetchall()}
+    _mark_github_bots(con)
 
     def matching(ref: IdentityRef) -> list[_Identity]:
         if ref.login:
@@ -189,6 +230,8 @@ def resolve_identities(
         if id(identity) in logins:
             login, rule = logins[id(identity)]
             link(identity, ("login", login), rule)
+        if id(identity) in github_ids:
+            link(identity, ("github-id", github_ids[id(identity)]), "github-id")
     for number, refs in enumerate(overrides.merges):
         for ref in refs:
             members = matching(ref)
@@ -210,6 +253,7 @@ def resolve_identities(
             result.unmatched_overrides.append(f"person: {ref}")
         for identity in members:
             person_settings[id(identity)] = (name, bot)
+    team_people, team_members = _team(team, matching)
     forgotten: dict[int, bool] = {}  # identity -> hide as well
     for ref, hide in overrides.forget:
         members = matching(ref)
@@ -246,13 +290,18 @@ def resolve_identities(
             None,
         )
         group_is_bot = any(
-            is_bot(i.key[0], i.key[1]) or logins.get(id(i), ("", ""))[0] in bot_logins
+            is_bot(i.key[0], i.key[1], logins.get(id(i), ("", ""))[0])
+            or logins.get(id(i), ("", ""))[0] in bot_logins
             for i in group
         )
         people_rows["person_id"].append(person_id)
         forget = [forgotten[id(i)] for i in group if id(i) in forgotten]
-        people_rows["display_name"].append(
-            ANONYMOUS if forget else name_override or _display_name(group)
+        display = ANONYMOUS if forget else name_override or _display_name(group)
+        people_rows["display_name"].append(display)
+        # a forgotten person shares no name with anyone, even another forgotten one
+        people_rows["name_key"].append(None if forget else name_key(display) or None)
+        people_rows["is_team"].append(
+            person_id in team_people or any(id(i) in team_members for i in group)
         )
         people_rows["hidden"].append(any(forget))
         people_rows["forgotten"].append(bool(forget))
@@ -277,6 +326,8 @@ def resolve_identities(
             identity_rows["email"].append(identity.email)
             identity_rows["email_key"].append(identity.key[1])
             identity_rows["login"].append(logins.get(id(identity), (None, None))[0])
+            identity_rows["github_id"].append(github_ids.get(id(identity)))
+            identity_rows["mapped_name"].append(identity.mapped_name or identity.key[0])
             identity_rows["org_id"].append(org_id)
             identity_rows["person_id"].append(person_id)
             identity_rows["merged_by"].append(",".join(rules))
@@ -325,6 +376,35 @@ def resolve_identities(
     con.execute(_CONTRIBUTIONS)
     con.execute(_APPLY_AFFILIATIONS)
     return result
+
+
+def _team(
+    team: tuple[str, ...], matching: Callable[[IdentityRef], list[_Identity]]
+) -> tuple[set[str], set[int]]:
+    """The person ids, and the identities, that ``team`` references name."""
+    person_ids: set[str] = set()
+    members: set[int] = set()
+    for text in team:
+        if PERSON_ID.match(text):
+            person_ids.add(text)
+            continue
+        try:
+            members.update(id(i) for i in matching(IdentityRef.parse(text)))
+        except InputError:
+            continue  # checked where the team is configured; an odd entry names nobody
+    return person_ids, members
+
+
+def _mark_github_bots(con: duckdb.DuckDBPyConnection) -> None:
+    """Flag GitHub activity of accounts the bot list knows but GitHub types as users."""
+    actors = [row[0] for row in con.execute(_GITHUB_ACTORS).fetchall() if row[0]]
+    bots = pa.table({"login": pa.array([a for a in actors if is_bot(a)], pa.string())})
+    con.register("bot_actors", bots)
+    try:
+        for statement in _MARK_GITHUB_BOTS:
+            con.execute(statement)
+    finally:
+        con.unregister("bot_actors")
 
 
 def _display_name(group: list[_Identity]) -> str:

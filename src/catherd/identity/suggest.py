@@ -24,6 +24,7 @@ from typing import Any
 from anyascii import anyascii
 
 from catherd.identity.emails import is_placeholder
+from catherd.identity.overrides import Overrides
 
 _GENERIC_LOCALS = {
     "info",
@@ -112,6 +113,17 @@ def suggest(identities: list[dict[str, Any]]) -> list[Suggestion]:
             Suggestion(a, b, round(1 - miss, 3), sorted(reasons), people[a] + people[b])
         )
     return sorted(suggestions, key=lambda s: (-s.score, s.person_a, s.person_b))
+
+
+def pending(identities: list[dict[str, Any]], overrides: Overrides) -> list[Suggestion]:
+    """The suggestions nobody decided yet: ``[[distinct]]`` decisions dismiss theirs (a merge
+    decision already made the pair one person)."""
+    decided: set[tuple[str, str]] = set()
+    for refs in overrides.distinct:
+        groups = [{r["person_id"] for r in identities if ref.matches(r)} for ref in refs]
+        for a, b in combinations(groups, 2):
+            decided.update((x, y) if x < y else (y, x) for x in a for y in b if x != y)
+    return [s for s in suggest(identities) if (s.person_a, s.person_b) not in decided]
 
 
 def _pairs(

@@ -15,6 +15,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from catherd.dates import CLOCK_SLACK, EARLIEST_PLAUSIBLE
 from catherd.errors import InputError
 
 PERIODS = {"month": "M", "quarter": "Q", "year": "Y"}
@@ -117,6 +118,12 @@ def metric(
         return function
 
     return register
+
+
+def plausible_date(column: ir.TimestampValue) -> ir.BooleanValue:
+    """True where a recorded date could be the real one (catherd.dates: 1990 to tomorrow)."""
+    earliest = ibis.literal(EARLIEST_PLAUSIBLE, type="timestamp('UTC')")
+    return (column >= earliest) & (column <= ibis.now() + ibis.interval(days=CLOCK_SLACK.days))
 
 
 def timestamp_bound(day: date) -> datetime:

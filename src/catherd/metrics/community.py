@@ -9,7 +9,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from catherd.metrics.base import Sources, metric
+from catherd.metrics.base import Sources, metric, plausible_date
 
 
 @metric(
@@ -37,22 +37,93 @@ def first_contributions(s: Sources) -> ir.Table:
     )
 
 
+def newcomer_outcomes(s: Sources) -> ir.Table:
+    """THE definition of a newcomer and of whether they came back (docs/metrics.md).
+
+    A *newcomer* is a person whose first contribution ever (in the repository chosen) falls
+    in the window, when nobody sharing their display name contributed before them and they
+    are not a team member: people who share a display name count as one contributor for who
+    is new (the list of names is what projects publish and readers check). They *came back*
+    within N days when someone of their name group contributed again on a later UTC day
+    within N days; it is *too early to tell* while fewer than N days separate their first
+    contribution from the end of the data (the latest contribution with a plausible date).
+    One row per newcomer.
+    """
+    c = s.contributions_all_time
+    p = s.people
+    grouped = c.join(p, "person_id").select(
+        "person_id", "contributed_at", "is_team", group=p.name_key.fill_null(p.person_id)
+    )
+    first = grouped.group_by(["person_id", "group", "is_team"]).aggregate(
+        first_at=grouped.contributed_at.min(),
+        last_at=grouped.contributed_at.max(),
+        contributions=grouped.count(),
+    )
+    first = first.mutate(
+        rank=ibis.row_number().over(group_by="group", order_by=["first_at", "person_id"])
+    )
+    first = first.filter((first.rank == 0) & ~first.is_team & s.in_window(first.first_at))
+    first = first.drop("rank", "is_team")
+    plausible = c.filter(plausible_date(c.contributed_at))
+    data_end = plausible.contributed_at.max().as_scalar()
+    again = grouped.view()  # the same contributions, joined back to their newcomers
+    later = again.join(first, "group").filter(again.contributed_at.date() > first.first_at.date())
+    next_at = later.group_by("group").aggregate(next_at=later.contributed_at.min())
+    joined = first.left_join(next_at, "group").drop("group_right")
+    days = (joined.next_at.epoch_seconds() - joined.first_at.epoch_seconds()) / 86400
+    span = (data_end.epoch_seconds() - joined.first_at.epoch_seconds()) / 86400
+    return joined.mutate(
+        back_90=days.notnull() & (days <= 90),
+        back_365=days.notnull() & (days <= 365),
+        measurable_90=span >= 90,
+        measurable_365=span >= 365,
+    )
+
+
 @metric(
     "new_contributors",
     "New contributors",
     "period",
-    "People whose first contribution ever falls in the period.",
+    "People whose first contribution ever falls in the period (nobody of the same name "
+    "before them; team members never).",
     chaoss="New Contributors",
     zero_fill=("newcomers",),
 )
 def new_contributors(s: Sources) -> ir.Table:
-    first = first_contributions(s)
-    first = first.filter(s.in_window(first.first_at))
+    first = newcomer_outcomes(s)
     return (
         first.group_by(period=s.period(first.first_at))
         .aggregate(newcomers=first.count())
         .order_by("period")
     )
+
+
+@metric(
+    "newcomers",
+    "Newcomers",
+    "person",
+    "Each newcomer of the window with their first contribution and whether they came back "
+    "within 90 and 365 days (yes, no, or too early to tell). People who asked to be left out "
+    "of lists are counted by new_contributors but not listed here.",
+    chaoss="New Contributors",
+)
+def newcomers(s: Sources) -> ir.Table:
+    n = newcomer_outcomes(s)
+    people = s.people.filter(~s.people.hidden).select("person_id", "display_name")
+    joined = n.join(people, "person_id")
+
+    def outcome(back: ir.BooleanValue, measurable: ir.BooleanValue) -> ir.StringValue:
+        return ibis.cases((back, "yes"), (measurable, "no"), else_="too early")
+
+    return joined.select(
+        "person_id",
+        "display_name",
+        "first_at",
+        "contributions",
+        "next_at",
+        came_back_90=outcome(joined.back_90, joined.measurable_90),
+        came_back_365=outcome(joined.back_365, joined.measurable_365),
+    ).order_by([ibis.desc("first_at"), "person_id"])
 
 
 @metric(
@@ -65,22 +136,8 @@ def new_contributors(s: Sources) -> ir.Table:
     zero_fill=("newcomers", "measurable_90", "retained_90", "measurable_365", "retained_365"),
 )
 def retention(s: Sources) -> ir.Table:
-    c = s.contributions_all_time
-    first = first_contributions(s)
-    first = first.filter(s.in_window(first.first_at))
-    data_end = c.contributed_at.max().as_scalar()
-    later = c.join(first, "person_id").filter(c.contributed_at.date() > first.first_at.date())
-    gap = later.group_by("person_id").aggregate(next_at=later.contributed_at.min())
-    joined = first.left_join(gap, "person_id")
-    days = (joined.next_at.epoch_seconds() - joined.first_at.epoch_seconds()) / 86400
-    span = (data_end.epoch_seconds() - joined.first_at.epoch_seconds()) / 86400
-    joined = joined.mutate(
-        period=s.period(joined.first_at),
-        back_90=days.notnull() & (days <= 90),
-        back_365=days.notnull() & (days <= 365),
-        measurable_90=span >= 90,
-        measurable_365=span >= 365,
-    )
+    joined = newcomer_outcomes(s)
+    joined = joined.mutate(period=s.period(joined.first_at))
     result = joined.group_by("period").aggregate(
         newcomers=joined.count(),
         measurable_90=joined.measurable_90.sum(),

@@ -7,15 +7,21 @@ self-contained ``index.html`` (charts inlined as SVG, no network needed to open 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from catherd import __version__
+from catherd.community.contributors import top_contributors
+from catherd.community.newcomers import list_newcomers
+from catherd.community.periods import Window, default_window
+from catherd.community.releases import Credits, ReleaseBook
+from catherd.errors import InputError
+from catherd.identity.overrides import Overrides
+from catherd.identity.suggest import pending
 from catherd.metrics import REGISTRY, Params
-from catherd.metrics.base import WHOLE
-from catherd.metrics.runner import next_period, period_label, run_metric
+from catherd.metrics.base import WHOLE, timestamp_bound
+from catherd.metrics.runner import period_label, run_metric
 from catherd.reports import charts
 from catherd.reports.templating import TEMPLATES
 from catherd.store.database import Store
@@ -23,55 +29,28 @@ from catherd.store.database import Store
 _TOP = 15
 
 
-@dataclass
-class Window:
-    start: date
-    end: date  # exclusive
-
-    @property
-    def label(self) -> str:
-        last = date.fromordinal(self.end.toordinal() - 1)
-        return f"{self.start:%d %b %Y} – {last:%d %b %Y}"
-
-
-def report_window(store: Store, params: Params) -> Window | None:
-    """The report's period: the one asked for, else the 12 months up to the latest activity."""
-    latest = store.scalar("SELECT max(contributed_at) FROM contributions WHERE NOT is_bot")
-    if latest is None:
-        return None
-    end = params.until or next_period(date(latest.year, latest.month, 1), "month")
-    start = params.since or date(end.year - 1, end.month, 1)
-    return Window(start, end)
-
-
 def _totals(store: Store, window: Window) -> dict[str, Any]:
-    one = Params(since=window.start, until=window.end, by="year")
-    previous = Params(
-        since=date(window.start.year - 1, window.start.month, window.start.day), until=window.start
-    )
-    active = store.scalar(
-        "SELECT count(DISTINCT person_id) FROM contributions WHERE NOT is_bot "
-        "AND contributed_at >= ? AND contributed_at < ?",
-        [window.start, window.end],
-    )
-    active_before = store.scalar(
-        "SELECT count(DISTINCT person_id) FROM contributions WHERE NOT is_bot "
-        "AND contributed_at >= ? AND contributed_at < ?",
-        [previous.since, previous.until],
-    )
-    commits = run_metric(store, "commits", one)
-    newcomers = run_metric(store, "new_contributors", one)
+    whole = Params(since=window.start, until=window.end, by=WHOLE)
+    year_before = date(window.start.year - 1, window.start.month, window.start.day)
+    before = Params(since=year_before, until=window.start, by=WHOLE)
+    active = _count(store, "active_contributors", whole, "contributors")
+    active_before = _count(store, "active_contributors", before, "contributors")
+    commits = run_metric(store, "commits", whole)
     return {
         "active": active,
         "active_before": active_before,
         "change": (active - active_before) / active_before if active_before else None,
-        "newcomers": sum(r["newcomers"] for r in newcomers),
+        "newcomers": _count(store, "new_contributors", whole, "newcomers"),
         "commits": sum(r["commits"] for r in commits),
         "lines_added": sum(r["lines_added"] for r in commits),
         "lines_deleted": sum(r["lines_deleted"] for r in commits),
         "bus_factor": _single(store, "bus_factor", window),
         "elephant": _single(store, "elephant_factor", window),
     }
+
+
+def _count(store: Store, name: str, params: Params, column: str) -> int:
+    return sum(row[column] for row in run_metric(store, name, params))
 
 
 def _single(store: Store, name: str, window: Window) -> dict[str, Any] | None:
@@ -82,21 +61,6 @@ def _single(store: Store, name: str, window: Window) -> dict[str, Any] | None:
 
 def _tables(store: Store, window: Window) -> dict[str, list[dict[str, Any]]]:
     span = [window.start, window.end]
-    top_people = store.rows(
-        """SELECT p.display_name, count(*) AS contributions,
-                  (SELECT o.name FROM contributions c2 JOIN organisations o USING (org_id)
-                   WHERE c2.person_id = p.person_id AND c2.contributed_at >= $1
-                     AND c2.contributed_at < $2
-                   GROUP BY o.name ORDER BY count(*) DESC, o.name LIMIT 1) AS organisation,
-                  (SELECT min(contributed_at) FROM contributions c3
-                   WHERE c3.person_id = p.person_id) AS since
-           FROM contributions c JOIN people p USING (person_id)
-           WHERE NOT c.is_bot AND NOT p.hidden AND c.contributed_at >= $1 AND c.contributed_at < $2
-           GROUP BY p.person_id, p.display_name ORDER BY contributions DESC, p.display_name
-           LIMIT """
-        + str(_TOP),
-        span,
-    )
     organisations = store.rows(
         """SELECT o.name, o.kind, count(DISTINCT c.person_id) AS contributors,
                   count(*) AS contributions,
@@ -107,17 +71,23 @@ def _tables(store: Store, window: Window) -> dict[str, list[dict[str, Any]]]:
         + str(_TOP),
         span,
     )
-    newcomers = store.rows(
-        """WITH first AS (
-               SELECT person_id, min(contributed_at) AS first_at, count(*) AS contributions
-               FROM contributions WHERE NOT is_bot GROUP BY person_id)
-           SELECT p.display_name, f.first_at, f.contributions
-           FROM first f JOIN people p USING (person_id)
-           WHERE NOT p.hidden AND f.first_at >= $1 AND f.first_at < $2
-           ORDER BY f.first_at""",
-        span,
-    )
-    return {"people": top_people, "organisations": organisations, "newcomers": newcomers}
+    return {
+        "people": top_contributors(store, window, _TOP),
+        "organisations": organisations,
+        "newcomers": sorted(list_newcomers(store, window), key=lambda n: n["first_at"]),
+    }
+
+
+def latest_release_credits(
+    store: Store, window: Window, mailmap: Path | None = None
+) -> Credits | None:
+    """Who contributed to the latest release made before the window's end (or None)."""
+    book = ReleaseBook(store, str(mailmap) if mailmap else None)
+    end = timestamp_bound(window.end)
+    made = [r for r in book.releases() if r.tagged_at.replace(tzinfo=None) < end]
+    if not made:
+        return None
+    return book.credits(max(made, key=lambda r: r.tagged_at))
 
 
 def contributors_trend(store: Store, params: Params) -> list[dict[str, Any]]:
@@ -181,9 +151,26 @@ def _trends(store: Store, params: Params) -> dict[str, str]:
     return {name: charts.to_svg(spec) for name, spec in specs.items()}
 
 
-def write_report(store: Store, output: Path, project: str, params: Params) -> list[Path]:
-    """Write ``index.html``, ``report.md`` and ``charts/*.svg`` into ``output``."""
-    window = report_window(store, params)
+AUDIENCES = ("public", "team")
+
+
+def write_report(
+    store: Store,
+    output: Path,
+    project: str,
+    params: Params,
+    audience: str = "public",
+    overrides: Path | None = None,
+    mailmap: Path | None = None,
+) -> list[Path]:
+    """Write ``index.html``, ``report.md`` and ``charts/*.svg`` into ``output``.
+
+    The ``team`` audience also reads what waits for the team's decision (probable duplicate
+    people, by the identity ``overrides`` file's decisions so far).
+    """
+    if audience not in AUDIENCES:
+        raise InputError(f"--audience {audience!r}: choose public or team")
+    window = default_window(store, params.since, params.until)
     context: dict[str, Any] = {
         "project": project,
         "generated": datetime.now(UTC).strftime("%d %B %Y"),
@@ -195,6 +182,7 @@ def write_report(store: Store, output: Path, project: str, params: Params) -> li
             "GROUP BY ALL ORDER BY name"
         ),
         "definitions": [REGISTRY[n] for n in REGISTRY],
+        "audience": audience,
         "by": params.by,
         "period_label": period_label,
     }
@@ -202,6 +190,10 @@ def write_report(store: Store, output: Path, project: str, params: Params) -> li
         context["totals"] = _totals(store, window)
         context["tables"] = _tables(store, window)
         context["charts"] = _trends(store, params)
+        context["release"] = latest_release_credits(store, window, mailmap)
+    if audience == "team":
+        identities = store.rows("SELECT * FROM identities")
+        context["pending_duplicates"] = len(pending(identities, Overrides.load(overrides)))
     output.mkdir(parents=True, exist_ok=True)
     written = []
     for template, name in (("report.html.j2", "index.html"), ("report.md.j2", "report.md")):

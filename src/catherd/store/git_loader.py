@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 import duckdb
 import pyarrow as pa
 
+from catherd.dates import is_plausible
 from catherd.errors import SourceError
 from catherd.sources.git.logstream import LOG_FORMAT, LogBatch, LogStreamParser, ParseWarning
 from catherd.sources.git.repository import GitLogError, GitRepository, Tag
@@ -28,6 +29,9 @@ SPLIT_THRESHOLD = 5_000  # commits to read before an ingest is cut across proces
 # are unequal work; a pool of small ranges keeps every core busy to the end.
 RANGES_PER_CORE = 4
 Progress = Callable[[int, int], None]  # (commits done, commits expected)
+# Moves on when what a sync derives from the mailmap grows (v2: co-authors are mapped too), so
+# that stores read by an older catherd get their mapped names refreshed on the next sync.
+MAILMAP_RULES = "v2"
 
 
 @dataclass
@@ -55,13 +59,17 @@ def sync_git_repository(
     Must run inside ``store.transaction()``: on any error nothing of it is kept.
     """
     result = GitSyncResult(repository=repo.location)
-    _store_tags(store.con, repo_id, repo.tags())  # tags move without the branches moving
-    tips = repo.tips(all_branches)
+    tags = repo.tags()
+    _store_tags(store.con, repo_id, tags)  # tags move without the branches moving
+    tips = repo.tips(all_branches, tags)
     cursor = store.cursor_value(CURSOR_SOURCE, repo_id) or {}
     old_tips: dict[str, str] = cursor.get("tips", {})
-    mailmap = repo.mailmap_fingerprint(mailmap_file)
+    mailmap = f"{MAILMAP_RULES}:{repo.mailmap_fingerprint(mailmap_file)}"
+    boundary = repo.shallow_boundary()
     same_branches = cursor.get("all_branches") == all_branches
-    if old_tips == tips and same_branches and cursor.get("mailmap") == mailmap:
+    # a clone deepened or unshallowed keeps its tips: the boundary says history changed
+    same_depth = cursor.get("shallow", []) == sorted(boundary)
+    if old_tips == tips and same_branches and same_depth and cursor.get("mailmap") == mailmap:
         result.unchanged = True
         return result
 
@@ -69,7 +77,7 @@ def sync_git_repository(
     old = sorted(set(old_tips.values()))
     known = [sha for sha in old if repo.has_commit(sha)]
     con = store.con
-    if same_branches and len(known) == len(old):
+    if same_branches and same_depth and len(known) == len(old):
         exclude = known
         removed = repo.rev_list(old, exclude=new_tips)
         to_read = repo.dated_commits(new_tips, exclude)
@@ -92,10 +100,14 @@ def sync_git_repository(
     cores = parallel_processes()
     ranges = _split_history(repo, new_tips, exclude, main_tip, to_read, cores * RANGES_PER_CORE)
     commands = [repo.log_command(inc, exc, LOG_FORMAT, mailmap_file) for inc, exc in ranges]
-    parsers = [LogStreamParser(pr_refs=pr_refs) for _ in commands]
+    parsers = [LogStreamParser(pr_refs=pr_refs, boundary=boundary) for _ in commands]
+    coauthors = CoauthorMailmap(repo, mailmap_file)
+    dates: list[ParseWarning] = []
 
     def load(batches: Iterable[LogBatch]) -> None:
         for batch in batches:
+            batch.coauthors = coauthors.mapped(batch.coauthors)
+            dates.extend(implausible_dates(batch.commits))
             added_commits, added_files = _load_batch(con, batch, repo_id)
             result.commits_added += added_commits
             result.files_added += added_files
@@ -127,13 +139,21 @@ def sync_git_repository(
             ).fetchall()
         }
         pending = [sha for _, sha in to_read if sha not in loaded]
-        parsers.append(_read_one_by_one(repo, pending, pr_refs, mailmap_file, load))
+        parsers.append(_read_one_by_one(repo, pending, pr_refs, boundary, mailmap_file, load))
     result.commits_read = sum(p.commit_count for p in parsers)
-    result.warnings = [w for p in parsers for w in p.warnings]
+    result.warnings = [w for p in parsers for w in p.warnings] + dates
+    if boundary:
+        result.warnings.append(
+            ParseWarning(
+                None,
+                f"shallow clone: history stops at {len(boundary)} boundary commit(s), whose "
+                "changes are not counted; contributions older than them are missing (fetch the "
+                "full history and sync again)",
+            )
+        )
     result.commits_removed = _remove(con, repo_id, removed)
-    store.set_cursor(
-        CURSOR_SOURCE, repo_id, {"tips": tips, "all_branches": all_branches, "mailmap": mailmap}
-    )
+    state = {"tips": tips, "all_branches": all_branches, "mailmap": mailmap}
+    store.set_cursor(CURSOR_SOURCE, repo_id, {**state, "shallow": sorted(boundary)})
     now = datetime.now(UTC)
     con.execute(
         "UPDATE repositories SET synced_at = ?, default_branch = ? WHERE repo_id = ?",
@@ -167,6 +187,7 @@ def _read_one_by_one(
     repo: GitRepository,
     pending: list[str],
     pr_refs: dict[str, int],
+    boundary: set[str],
     mailmap_file: str | None,
     load: Callable[[Iterable[LogBatch]], None],
 ) -> LogStreamParser:
@@ -175,7 +196,7 @@ def _read_one_by_one(
     git stops at the first unreadable object, so each such commit costs a restart after it.
     Its metadata is read again without ``--numstat``, and a warning names it.
     """
-    parser = LogStreamParser(pr_refs=pr_refs)
+    parser = LogStreamParser(pr_refs=pr_refs, boundary=boundary)
     while pending:
         command = repo.log_command([], [], LOG_FORMAT, mailmap_file)
         try:
@@ -244,26 +265,83 @@ def _split_history(
     return ranges
 
 
+class CoauthorMailmap:
+    """Map co-authors through the repository's mailmap, as git maps authors (``%aN``/``%aE``).
+
+    git applies the mailmap to authors and committers but not to trailers; ``git
+    check-mailmap`` applies the same rules to any contact, in bulk. Contacts are mapped once
+    per sync.
+    """
+
+    def __init__(self, repo: GitRepository, mailmap_file: str | None) -> None:
+        self.repo = repo
+        self.mailmap_file = mailmap_file
+        self.known: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def lookup(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, str]]:
+        """(name, e-mail) -> (mapped name, mapped e-mail) for every pair given."""
+        new = sorted({pair for pair in pairs if pair not in self.known})
+        contacts = [f"{name} <{email}>" if name else f"<{email}>" for name, email in new]
+        mapped = self.repo.check_mailmap(contacts, self.mailmap_file)
+        for pair, line in zip(new, mapped, strict=True):
+            name, _, email = line.rpartition("<")
+            self.known[pair] = (name.strip(), email.rstrip().removesuffix(">"))
+        return self.known
+
+    def mapped(self, coauthors: pa.Table) -> pa.Table:
+        """``coauthors`` with ``name_mapped`` and ``email_mapped`` columns added."""
+        names, emails = coauthors.column("name").to_pylist(), coauthors.column("email").to_pylist()
+        pairs = list(zip(names, emails, strict=True))
+        known = self.lookup(pairs)
+        return coauthors.append_column(
+            "name_mapped", pa.array([known[p][0] for p in pairs], pa.string())
+        ).append_column("email_mapped", pa.array([known[p][1] for p in pairs], pa.string()))
+
+
+def implausible_dates(commits: pa.Table) -> list[ParseWarning]:
+    """A warning for each commit whose author date cannot be right (2099, 1970...)."""
+    dated = zip(
+        commits.column("sha").to_pylist(), commits.column("authored_at").to_pylist(), strict=True
+    )
+    return [
+        ParseWarning(
+            sha,
+            f"author date {when:%Y-%m-%d} is implausible: kept as recorded, "
+            "left out of default periods",
+        )
+        for sha, when in dated
+        if when is not None and not is_plausible(when)
+    ]
+
+
 def _load_batch(con: duckdb.DuckDBPyConnection, batch: LogBatch, repo_id: int) -> tuple[int, int]:
-    """Insert a batch's new commits (with files and co-authors) and its memberships."""
+    """Insert a batch's new commits (with files and co-authors) and its memberships.
+
+    A commit stored as a shallow clone's boundary (no parents, no changes counted) is
+    replaced when it is read again from a complete history.
+    """
     con.register("batch_commits", batch.commits)
     con.register("batch_files", batch.files)
     con.register("batch_coauthors", batch.coauthors)
     try:
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE batch_new AS SELECT sha FROM batch_commits "
-            "ANTI JOIN commits USING (sha)"
+            "CREATE OR REPLACE TEMP TABLE batch_new AS SELECT b.sha FROM batch_commits b "
+            "LEFT JOIN commits c USING (sha) "
+            "WHERE c.sha IS NULL OR (c.shallow_boundary AND NOT b.shallow_boundary)"
         )
+        for table in ("commit_files", "commit_coauthors", "commits"):
+            con.execute(f"DELETE FROM {table} WHERE sha IN (SELECT sha FROM batch_new)")
         files = con.execute(
             "INSERT INTO commit_files SELECT f.* FROM batch_files f SEMI JOIN batch_new USING (sha)"
         ).fetchall()[0]
         con.execute(
-            "INSERT INTO commit_coauthors SELECT c.* FROM batch_coauthors c "
+            "INSERT INTO commit_coauthors BY NAME SELECT c.* FROM batch_coauthors c "
             "SEMI JOIN batch_new USING (sha)"
         )
         commits = con.execute(
-            "INSERT INTO commits SELECT c.*, coalesce(t.files, 0), coalesce(t.added, 0), "
-            "coalesce(t.deleted, 0) FROM batch_commits c SEMI JOIN batch_new USING (sha) "
+            "INSERT INTO commits BY NAME SELECT c.*, coalesce(t.files, 0) AS files_changed, "
+            "coalesce(t.added, 0) AS lines_added, coalesce(t.deleted, 0) AS lines_deleted "
+            "FROM batch_commits c SEMI JOIN batch_new USING (sha) "
             "LEFT JOIN (SELECT sha, count(*) AS files, sum(added) AS added, "
             "sum(deleted) AS deleted FROM batch_files GROUP BY sha) t USING (sha)"
         ).fetchall()[0]
@@ -320,11 +398,32 @@ def _remap(
         }
     )
     con.register("remap", remap)
+    con.register("coauthor_map", pa.table({"name": pa.array([], pa.string())}))
     try:
         con.execute(
             "UPDATE commits SET author_name_mapped = r.a_name, author_email_mapped = r.a_email, "
             "committer_name_mapped = r.c_name, committer_email_mapped = r.c_email "
             "FROM remap r WHERE commits.sha = r.sha"
         )
+        pairs = con.execute(
+            "SELECT DISTINCT name, email FROM commit_coauthors SEMI JOIN remap USING (sha)"
+        ).fetchall()
+        known = CoauthorMailmap(repo, mailmap_file).lookup(pairs)
+        mapping = pa.table(
+            {
+                "name": [p[0] for p in pairs],
+                "email": [p[1] for p in pairs],
+                "name_mapped": [known[p][0] for p in pairs],
+                "email_mapped": [known[p][1] for p in pairs],
+            }
+        )
+        con.register("coauthor_map", mapping)
+        con.execute(
+            "UPDATE commit_coauthors SET name_mapped = m.name_mapped, "
+            "email_mapped = m.email_mapped FROM coauthor_map m "
+            "WHERE commit_coauthors.name = m.name AND commit_coauthors.email = m.email "
+            "AND commit_coauthors.sha IN (SELECT sha FROM remap)"
+        )
     finally:
         con.unregister("remap")
+        con.unregister("coauthor_map")

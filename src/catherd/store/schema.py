@@ -7,7 +7,7 @@ rebuilt from raw tables by the identity layer, so a corrected rule never needs a
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 MIGRATIONS: dict[int, list[str]] = {
     1: [
@@ -285,5 +285,21 @@ MIGRATIONS: dict[int, list[str]] = {
             new_data JSON,
             via VARCHAR NOT NULL CHECK (via IN ('import', 'dashboard'))
         )""",
+    ],
+    5: [
+        # A shallow clone's boundary commit keeps no changes: git shows its whole tree as
+        # added. Read again from a complete history, it is replaced.
+        "ALTER TABLE commits ADD COLUMN shallow_boundary BOOLEAN NOT NULL DEFAULT FALSE",
+        # Co-authors through the repository's mailmap, as authors are (git check-mailmap).
+        "ALTER TABLE commit_coauthors ADD COLUMN name_mapped VARCHAR",
+        "ALTER TABLE commit_coauthors ADD COLUMN email_mapped VARCHAR",
+        # The account behind a GitHub no-reply address or a login seen in GitHub data, and
+        # the name the mailmap gives the identity (what `git shortlog` would print).
+        "ALTER TABLE identities ADD COLUMN github_id BIGINT",
+        "ALTER TABLE identities ADD COLUMN mapped_name VARCHAR",
+        # Team members (funded team, [team] and [triage] team) are never newcomers; people
+        # who share a display name (name_key) are one name in credits and newcomer lists.
+        "ALTER TABLE people ADD COLUMN is_team BOOLEAN NOT NULL DEFAULT FALSE",
+        "ALTER TABLE people ADD COLUMN name_key VARCHAR",
     ],
 }

@@ -9,9 +9,11 @@ Rules, in the order a reason is given (an item gets the first that applies):
    ``reply_days`` since.
 4. ``stale``: no activity at all for ``stale_days``.
 
-Newcomers (whose first item in the repository this is, or whom GitHub marks first-time)
-come first; then the longest wait. A response is what ``metrics.responsiveness`` counts as
-one. The *team* is ``[triage] team`` in catherd.toml plus everyone GitHub marks OWNER,
+Newcomers come first (whose first item in the repository this is, or whom GitHub marks
+first-time; never a team member, nor someone whose commits predate the item); then the
+longest wait. A response is what ``metrics.responsiveness`` counts as
+one. The *team* is ``[triage] team`` in catherd.toml, the people of the project's team
+(``[team]``, the funded team) through their logins, and everyone GitHub marks OWNER,
 MEMBER or COLLABORATOR on an item.
 """
 
@@ -62,6 +64,14 @@ team AS (
     SELECT DISTINCT lower(author) AS login FROM gh_items
     WHERE author_association IN ('OWNER', 'MEMBER', 'COLLABORATOR')
     UNION SELECT unnest($team::VARCHAR[])
+    UNION SELECT lower(i.login) FROM identities i JOIN people p USING (person_id)
+    WHERE p.is_team AND i.login IS NOT NULL
+),
+-- when a login's person first contributed to the code (they are not new after that)
+committed AS (
+    SELECT lower(i.login) AS login, min(c.contributed_at) AS first_commit
+    FROM identities i JOIN contributions c USING (person_id)
+    WHERE i.login IS NOT NULL GROUP BY 1
 ),
 firsts AS (
     SELECT repo, author, min(created_at) AS first_created FROM gh_items GROUP BY ALL
@@ -89,8 +99,10 @@ first_reviews AS (
 scored AS (
     SELECT o.repo, o.number, o.is_pr, o.title, o.author, o.url, o.created_at,
            lower(o.author) IN (SELECT login FROM team) AS by_team,
-           o.author_association IN ('FIRST_TIME_CONTRIBUTOR', 'FIRST_TIMER')
-             OR f.first_created = o.created_at AS newcomer,
+           (o.author_association IN ('FIRST_TIME_CONTRIBUTOR', 'FIRST_TIMER')
+             OR f.first_created = o.created_at)
+             AND lower(o.author) NOT IN (SELECT login FROM team)
+             AND coalesce(k.first_commit >= o.created_at, TRUE) AS newcomer,
            g.first_response_at, g.last_other_at, g.last_author_at,
            greatest(o.updated_at, g.last_act_at) AS last_activity_at,
            fr.first_review_at
@@ -98,6 +110,7 @@ scored AS (
     JOIN firsts f ON f.repo = o.repo AND f.author = o.author
     JOIN agg g ON g.repo = o.repo AND g.number = o.number
     LEFT JOIN first_reviews fr ON fr.repo = o.repo AND fr.number = o.number
+    LEFT JOIN committed k ON k.login = lower(o.author)
 )
 SELECT *,
        CASE

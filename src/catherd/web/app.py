@@ -28,6 +28,8 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from catherd.community.newcomers import list_newcomers
+from catherd.community.periods import default_window
 from catherd.config import Config
 from catherd.errors import InputError
 from catherd.metrics import REGISTRY, Params
@@ -38,6 +40,7 @@ from catherd.store.database import Store
 from catherd.store.inventory import status_data
 from catherd.triage.queue import TriageRules, triage_queue
 from catherd.triage.reviewers import gini
+from catherd.web import community as community_pages
 from catherd.web import partners as partner_pages
 from catherd.web.assets import CHARTS_URL, charts_bundle
 from catherd.web.auth import (
@@ -62,7 +65,7 @@ TEMPLATES.env.globals["charts_url"] = CHARTS_URL
 TEMPLATES.env.filters["money"] = lambda value: (
     f"{Decimal(value):,.0f}" if Decimal(value) % 1 == 0 else f"{Decimal(value):,.2f}"
 )
-DEFAULT_PUBLIC = ("overview", "metrics", "supporters")
+DEFAULT_PUBLIC = ("overview", "metrics", "supporters", "releases")
 # Pages load scripts from here only; Vega compiles its expressions with Function(), hence
 # 'unsafe-eval'; styles are inline in the templates.
 CONTENT_SECURITY_POLICY = (
@@ -296,6 +299,7 @@ def create_app(
         return user
 
     partner_pages.register(app, board, render, team_access, page_access)
+    community_pages.register(app, board, render, team_access, page_access)
 
     @app.get("/triage", response_class=HTMLResponse)
     def triage_page(request: Request, user: User = Depends(team_access)) -> HTMLResponse:
@@ -347,7 +351,8 @@ def create_app(
         """The community report (HTML with inline charts, or Markdown), as of the last sync."""
         if fmt not in ("html", "md"):
             raise HTTPException(404, "reports come as .html or .md")
-        text = report_texts(board, _params(by, since, until))[fmt]
+        audience = "team" if user and user.can("team") else "public"
+        text = report_texts(board, _params(by, since, until), audience)[fmt]
         media = "text/html" if fmt == "html" else "text/markdown"
         disposition = f'attachment; filename="community-report.{fmt}"'
         return Response(text, media_type=media, headers={"Content-Disposition": disposition})
@@ -543,14 +548,18 @@ def triage_data(board: Dashboard) -> dict[str, Any]:
     return {"queue": queue, "load": load, "gini": gini([r["reviews"] for r in load])}
 
 
-def report_texts(board: Dashboard, params: Params) -> dict[str, str]:
-    """The community report's HTML and Markdown for ``params``."""
-    return board.cached(("report", params), lambda store: _write_report(board, store, params))
+def report_texts(board: Dashboard, params: Params, audience: str = "public") -> dict[str, str]:
+    """The community report's HTML and Markdown for ``params``, for ``audience``."""
+    return board.cached(
+        ("report", params, audience), lambda store: _write_report(board, store, params, audience)
+    )
 
 
-def _write_report(board: Dashboard, store: Store, params: Params) -> dict[str, str]:
+def _write_report(board: Dashboard, store: Store, params: Params, audience: str) -> dict[str, str]:
+    config = board.runner.config
     with tempfile.TemporaryDirectory() as folder:
-        write_report(store, Path(folder), board.runner.config.project_name, params)
+        write_report(store, Path(folder), config.project_name, params, audience,
+                     config.overrides, config.mailmap)  # fmt: skip
         return {
             "html": (Path(folder) / "index.html").read_text(encoding="utf-8"),
             "md": (Path(folder) / "report.md").read_text(encoding="utf-8"),
@@ -634,24 +643,22 @@ class PeopleFilter:
 
 def people_data(board: Dashboard, filters: PeopleFilter, with_emails: bool) -> list[dict[str, Any]]:
     """People with their contributions; ``org``/``repo`` keep those who contributed there,
-    ``newcomers`` those whose first contribution is in the last year of the data."""
+    ``newcomers`` the newcomers of the default window (community.newcomers)."""
     order = _SORTS.get(filters.sort, _SORTS["contributions"])
+    newcomer_ids = [n["person_id"] for n in newcomers_data(board)] if filters.newcomers else []
     rows = board.query(
         "WITH c AS (SELECT * FROM contributions WHERE ($org = '' OR org_id = $org) "
         "  AND ($repo = '' OR sha IN (SELECT sha FROM repo_commits JOIN repositories "
-        "  USING (repo_id) WHERE name = $repo))), "
-        "firsts AS (SELECT person_id, min(contributed_at) AS first_ever FROM contributions "
-        "  GROUP BY 1) "
+        "  USING (repo_id) WHERE name = $repo))) "
         "SELECT p.person_id, p.display_name, p.primary_email, count(c.sha) AS contributions, "
         "min(c.contributed_at) AS first_at, max(c.contributed_at) AS last_at "
-        "FROM people p JOIN c USING (person_id) JOIN firsts f USING (person_id) "
+        "FROM people p JOIN c USING (person_id) "
         "WHERE NOT p.is_bot AND NOT p.hidden "
         "AND ($q = '' OR p.display_name ILIKE '%' || $q || '%') "
-        "AND (NOT $newcomers OR f.first_ever >= "
-        "  (SELECT max(contributed_at) FROM contributions) - INTERVAL 365 DAY) "
+        "AND (NOT $newcomers OR list_contains($ids, p.person_id)) "
         f"GROUP BY ALL ORDER BY {order}, p.person_id LIMIT 500",
         {"q": filters.q, "org": filters.org, "repo": filters.repo,
-         "newcomers": filters.newcomers},
+         "newcomers": filters.newcomers, "ids": newcomer_ids},
     )  # fmt: skip
     for row in rows:
         if not with_emails:
@@ -670,17 +677,13 @@ def organisations_data(board: Dashboard) -> list[dict[str, Any]]:
 
 
 def newcomers_data(board: Dashboard) -> list[dict[str, Any]]:
-    """People by their first contribution, newest first: did they come back within 90 days?"""
-    return board.query(
-        "WITH firsts AS (SELECT person_id, min(contributed_at) AS first_at, count(*) AS n "
-        "FROM contributions WHERE NOT is_bot GROUP BY 1) "
-        "SELECT p.person_id, p.display_name, f.first_at, f.n AS contributions, "
-        "EXISTS (SELECT 1 FROM contributions c WHERE c.person_id = f.person_id "
-        "  AND c.contributed_at::DATE > f.first_at::DATE "
-        "  AND c.contributed_at <= f.first_at + INTERVAL 90 DAY) AS came_back_90_days "
-        "FROM firsts f JOIN people p USING (person_id) WHERE NOT p.hidden "
-        "ORDER BY f.first_at DESC LIMIT 200"
-    )
+    """The default window's newcomers, newest first, and whether they came back."""
+    return board.cached(("newcomers",), _newcomers)
+
+
+def _newcomers(store: Store) -> list[dict[str, Any]]:
+    window = default_window(store)
+    return list_newcomers(store, window) if window else []
 
 
 def person_data(board: Dashboard, person_id: str, with_emails: bool) -> dict[str, Any] | None:

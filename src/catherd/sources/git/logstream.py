@@ -40,8 +40,10 @@ _N_FIELDS = len(_FIELDS)
 
 _MERGE_PR = re.compile(r"^Merge pull request #(\d+) ")
 _SQUASH_PR = re.compile(r"\(#(\d+)\)\s*$")
-_COAUTHOR = re.compile(r"^\s*(.*?)\s*<([^<>]*)>?\s*$")  # real trailers lose their ">" too
-_BARE_EMAIL = re.compile(r"^\s*()(\S+@\S+)\s*$")
+# What may stand between two people on one trailer line ("A <a@x>, B <b@x>", "A <a@x> and B")
+_BETWEEN = re.compile(r"^[\s>,;.&]*(?:and\s+)?", re.IGNORECASE)
+# A trailer key typed twice ("Co-authored-by: Co-authored-by: Jane <...>", "Author: Jane <...>")
+_KEY_AGAIN = re.compile(r"^\s*(?:co-authored-by|author|signed-off-by)\s*:\s*", re.IGNORECASE)
 
 COMMIT_SCHEMA = pa.schema(
     [
@@ -62,6 +64,8 @@ COMMIT_SCHEMA = pa.schema(
         ("message", pa.string()),
         ("pr_number", pa.int32()),
         ("pr_source", pa.string()),
+        # a shallow clone's oldest commit: git shows its whole tree as added, so no changes
+        ("shallow_boundary", pa.bool_()),
     ]
 )
 FILE_SCHEMA = pa.schema(
@@ -134,11 +138,18 @@ def pr_from_message(message: str) -> int | None:
 class LogStreamParser:
     """Incremental parser: feed it raw byte chunks, collect ``LogBatch`` objects.
 
-    ``pr_refs`` maps a commit hash to the pull request whose ``refs/pull/N/head`` points at it.
+    ``pr_refs`` maps a commit hash to the pull request whose ``refs/pull/N/head`` points at it;
+    ``boundary`` names a shallow clone's boundary commits, whose changes are not counted.
     """
 
-    def __init__(self, pr_refs: dict[str, int] | None = None, batch_size: int = 20_000) -> None:
+    def __init__(
+        self,
+        pr_refs: dict[str, int] | None = None,
+        batch_size: int = 20_000,
+        boundary: set[str] | None = None,
+    ) -> None:
         self.pr_refs = pr_refs or {}
+        self.boundary = boundary or set()
         self.batch_size = batch_size
         self.warnings: list[ParseWarning] = []
         self.commit_count = 0
@@ -277,6 +288,8 @@ class LogStreamParser:
     def _file(
         self, path: str, old_path: str | None, added: int, deleted: int, binary: bool
     ) -> None:
+        if self.last_sha in self.boundary:
+            return  # the whole tree as "added": not a change anyone made in this commit
         files = self._cols.files
         files["sha"].append(self.last_sha)
         files["path"].append(path)
@@ -323,24 +336,55 @@ class LogStreamParser:
             pr, source = self.pr_refs[sha], "pull-ref"
         cols["pr_number"].append(pr)
         cols["pr_source"].append(source)
+        cols["shallow_boundary"].append(sha in self.boundary)
         if trailers:
             self._coauthors(sha, trailers)
 
     def _coauthors(self, sha: str, trailers: str) -> None:
         cols = self._cols.coauthors
-        for position, value in enumerate(trailers.split("\x1f")):
-            found = _COAUTHOR.match(value)
-            if not found and "@" in value and " " not in value.strip():
-                found = _BARE_EMAIL.match(value)  # "Co-authored-by: jane@example.org"
-            if not found:
-                self.warnings.append(
-                    ParseWarning(sha, f"Co-authored-by trailer without <email>: {value[:80]!r}")
-                )
-                continue
-            cols["sha"].append(sha)
-            cols["position"].append(position)
-            cols["name"].append(found.group(1))
-            cols["email"].append(found.group(2).strip())
+        position = 0
+        for value in trailers.split("\x1f"):
+            people, problem = parse_coauthors(value)
+            if problem:
+                self.warnings.append(ParseWarning(sha, f"Co-authored-by trailer {problem}"))
+            for name, email in people:
+                cols["sha"].append(sha)
+                cols["position"].append(position)
+                cols["name"].append(name)
+                cols["email"].append(email)
+                position += 1
+
+
+def parse_coauthors(value: str) -> tuple[list[tuple[str, str]], str | None]:
+    """The (name, e-mail) pairs of one ``Co-authored-by`` value, and what was wrong, if anything.
+
+    Read the way git reads an identity (a name, then an address between ``<`` and ``>``),
+    but forgiving what people type: a missing or doubled ``>`` ("Jane <j@x.org>>"), trailing
+    punctuation ("Jane <j@x.org>."), several people on one line ("A <a@x>, B <b@x>"), a bare
+    address ("j@x.org") and the trailer key typed twice. A part without an address is left
+    out and reported.
+    """
+    chunks = value.split("<")
+    if len(chunks) == 1:  # no "<" at all: a bare address, or nothing usable
+        text = _KEY_AGAIN.sub("", value).strip().rstrip(">.,;")
+        if "@" in text and " " not in text:
+            return [("", text)], None
+        return [], f"without <email>: {value[:80]!r}"
+    people: list[tuple[str, str]] = []
+    problem = None
+    name = _KEY_AGAIN.sub("", chunks[0]).strip()
+    for chunk in chunks[1:]:
+        email, closed, rest = chunk.partition(">")
+        email = email.strip()
+        if "@" in email and " " not in email:
+            people.append((name, email))
+        else:
+            problem = f"part without an e-mail address skipped: {value[:80]!r}"
+        rest = _BETWEEN.sub("", rest if closed else "").strip()
+        name = _KEY_AGAIN.sub("", rest).strip()
+    if name.rstrip(">.,; "):  # text after the last address, with no address of its own
+        problem = f"part without an e-mail address skipped: {value[:80]!r}"
+    return people, problem
 
 
 def _is_count(text: str) -> bool:

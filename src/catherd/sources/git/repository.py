@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import cast
 
 from catherd.errors import InputError, SourceError
+from catherd.sources.git.versions import tag_version
 
 _MISSING_OBJECT = re.compile(r"unable to read|bad object|missing (blob|tree|object)|not our ref")
 _URL = re.compile(r"^(https?|ssh|git|file)://|^[\w.-]+@[\w.-]+:")
@@ -119,16 +120,26 @@ class GitRepository:
         return digest.hexdigest()
 
     # -- refs -----------------------------------------------------------------------------
-    def tips(self, all_branches: bool) -> dict[str, str]:
-        """The refs catherd follows, mapped to the commit each points at."""
+    def tips(self, all_branches: bool, tags: list[Tag] | None = None) -> dict[str, str]:
+        """The refs catherd follows, mapped to the commit each points at.
+
+        The default branch (or every branch), and every version tag whatever the branches:
+        releases are often cut on maintenance branches nobody follows, and their commits
+        are what release credits are made of.
+        """
+        tips = {
+            f"refs/tags/{tag.name}": tag.sha
+            for tag in (self.tags() if tags is None else tags)
+            if tag_version(tag.name)
+        }
         if not all_branches:
             sha = run_git(
                 self.git_dir, "rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False
             ).strip()
             if not sha:
-                return {}
+                return tips
             branch = run_git(self.git_dir, "symbolic-ref", "-q", "HEAD", check=False).strip()
-            return {branch or "HEAD": sha}
+            return {branch or "HEAD": sha, **tips}
         out = run_git(
             self.git_dir,
             "for-each-ref",
@@ -136,12 +147,47 @@ class GitRepository:
             "refs/heads",
             "refs/remotes",
         )
-        tips = {}
         for line in out.splitlines():
             sha, kind, ref = line.split(" ", 2)
             if kind == "commit" and not ref.endswith("/HEAD"):
                 tips[ref] = sha
         return tips
+
+    def shallow_boundary(self) -> set[str]:
+        """The commits a shallow clone stops at (their parents are missing): empty if complete."""
+        path = self.git_dir / "shallow"
+        return set(path.read_text().split()) if path.is_file() else set()
+
+    def check_mailmap(
+        self, contacts: list[str], mailmap_file: str | None = None, revision: str | None = None
+    ) -> list[str]:
+        """``Name <email>`` contacts as the mailmap maps them (``git check-mailmap``), in order.
+
+        The same mailmap as ``git log`` applies: the working tree's ``.mailmap``, a bare
+        repository's ``HEAD:.mailmap``, and ``mailmap_file`` on top; with ``revision``, the
+        ``.mailmap`` of that revision instead (as it was when a release was tagged).
+        """
+        if not contacts:
+            return []
+        if revision is None:
+            command, cwd = self._mailmapped(mailmap_file), None
+        else:  # run outside any working tree, so that no current .mailmap file is read
+            command = [git_executable(), "--git-dir", str(self.git_dir.resolve())]
+            command += ["-c", f"mailmap.blob={revision}:.mailmap"]
+            command += ["-c", f"mailmap.file={mailmap_file}"] if mailmap_file else []
+            cwd = self.git_dir
+        proc = subprocess.run(
+            [*command, "check-mailmap", "--stdin"],
+            input="".join(f"{contact}\n" for contact in contacts).encode(),
+            capture_output=True,
+            check=False,
+            cwd=cwd,
+        )
+        mapped = proc.stdout.decode("utf-8", "replace").splitlines()
+        if proc.returncode != 0 or len(mapped) != len(contacts):
+            message = proc.stderr.decode("utf-8", "replace").strip()
+            raise SourceError(f"git check-mailmap failed in {self.location}: {message}")
+        return mapped
 
     def tags(self) -> list[Tag]:
         """Every tag pointing (maybe through annotated tags) at a commit: releases, mostly.
@@ -196,6 +242,16 @@ class GitRepository:
         )
         return proc.returncode == 0
 
+    def is_ancestor(self, older: str, newer: str) -> bool:
+        """True if ``older`` is ``newer`` or one of its ancestors."""
+        proc = subprocess.run(
+            [git_executable(), "--git-dir", str(self.git_dir), "merge-base", "--is-ancestor",
+             older, newer],
+            capture_output=True,
+            check=False,
+        )  # fmt: skip
+        return proc.returncode == 0
+
     def rev_list(self, include: Sequence[str], exclude: Sequence[str] = ()) -> set[str]:
         return {sha for _, sha in self.dated_commits(include, exclude)}
 
@@ -209,6 +265,22 @@ class GitRepository:
         out = run_git(self.git_dir, *args, *include, *(f"^{sha}" for sha in exclude), "--")
         return [(int(ts), sha) for ts, sha in (line.split() for line in out.splitlines())]
 
+    def _mailmapped(self, mailmap_file: str | None) -> list[str]:
+        """A git command line that applies the repository's mailmap, plus ``mailmap_file``.
+
+        git reads a working tree's ``.mailmap`` relative to where it runs: run it there. A
+        bare repository's ``HEAD:.mailmap`` is read by default only when git knows it is bare
+        (``core.bare``), which copies made by other tools do not always say: name it.
+        """
+        if self.work_tree is not None:
+            command = [git_executable(), "-C", str(self.work_tree)]
+        else:
+            command = [git_executable(), "--git-dir", str(self.git_dir)]
+            command += ["-c", "mailmap.blob=HEAD:.mailmap"]
+        if mailmap_file:
+            command += ["-c", f"mailmap.file={mailmap_file}"]
+        return command
+
     # -- the log stream -------------------------------------------------------------------
     def log_command(
         self,
@@ -219,13 +291,7 @@ class GitRepository:
         numstat: bool = True,
     ) -> list[str]:
         """One ``git log`` over ``include`` minus ``exclude``, NUL-separated, in ``fmt``."""
-        if self.work_tree is not None:
-            # git reads a working tree's .mailmap relative to where it runs: run it there.
-            command = [git_executable(), "-C", str(self.work_tree)]
-        else:
-            command = [git_executable(), "--git-dir", str(self.git_dir)]
-        if mailmap_file:
-            command += ["-c", f"mailmap.file={mailmap_file}"]
+        command = self._mailmapped(mailmap_file)
         command += ["-c", "core.quotepath=off", "-c", "log.showSignature=false", "log", "-z"]
         if numstat:
             command += ["--numstat", "--find-renames"]
@@ -376,7 +442,8 @@ def _is_bundle(path: Path) -> bool:
 
 def _mirror(source: str, kind: str, cache_dir: Path) -> GitRepository:
     key = hashlib.sha1(source.encode()).hexdigest()[:10]
-    target = cache_dir / f"{default_name(source)}-{key}.git"
+    # absolute: the path is stored, and read again from wherever a later command runs
+    target = cache_dir.resolve() / f"{default_name(source)}-{key}.git"
     if target.exists():
         _git_checked(["--git-dir", str(target), "fetch", "--prune", "--quiet", "origin"], source)
     else:
