@@ -4,21 +4,33 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 
-from catherd.cli.common import ConfigOption, DbOption, JsonOption, emit_json, guarded, print_rows
+from catherd.cli.common import (
+    ConfigOption,
+    DbOption,
+    JsonOption,
+    LazyConsole,
+    emit_json,
+    guarded,
+    print_rows,
+    reading,
+)
 from catherd.config import load_config
 from catherd.errors import InputError
-from catherd.identity.overrides import IdentityRef, record_forget, record_merge, record_split
-from catherd.identity.suggest import suggest
-from catherd.pipeline import refresh_identities
-from catherd.store.database import Store
 
-app = typer.Typer(help="People, their identities and organisations.", invoke_without_command=True)
-console = Console()
+if TYPE_CHECKING:
+    from catherd.identity.overrides import IdentityRef
+    from catherd.store.database import Store
+
+app = typer.Typer(
+    help="People, their identities and organisations.",
+    invoke_without_command=True,
+    rich_markup_mode=None,
+)
+console = LazyConsole()
 
 _PEOPLE = """
 SELECT p.person_id, p.display_name, p.primary_email, p.is_bot, p.forgotten,
@@ -53,7 +65,7 @@ def people(
     if ctx.invoked_subcommand is not None:
         return
     config = load_config(config_file, db)
-    with Store(config.db, read_only=True) as store:
+    with reading(config.db) as store:
         rows = store.rows(_PEOPLE, [bots, search, search, search, limit])
         identities = _identities_by_person(store, [r["person_id"] for r in rows])
     for row in rows:
@@ -96,8 +108,10 @@ def suggest_command(
     as_json: JsonOption = False,
 ) -> None:
     """Probable duplicate people, with the evidence. Nothing changes until you merge."""
+    from catherd.identity.suggest import suggest
+
     config = load_config(config_file, db)
-    with Store(config.db, read_only=True) as store:
+    with reading(config.db) as store:
         found = suggest(store.rows("SELECT * FROM identities"))[:limit]
         names = {r["person_id"]: r["display_name"] for r in store.rows("SELECT * FROM people")}
     if as_json:
@@ -127,6 +141,8 @@ def suggest_command(
 
 def _reference(store: Store, text: str) -> IdentityRef:
     """An identity reference for a person id, an e-mail, ``Name <email>`` or ``github:login``."""
+    from catherd.identity.overrides import IdentityRef
+
     if text.startswith("p") and " " not in text and "@" not in text and ":" not in text:
         # The person's main address names all its identities with that address; a person
         # with placeholder addresses only is named by its most active exact identity.
@@ -173,6 +189,9 @@ def _decide(
     record: Callable[[Path, list[IdentityRef]], None],
 ) -> None:
     """Check the identities, record the decision in the overrides file, and apply it."""
+    from catherd.pipeline import refresh_identities
+    from catherd.store.database import Store
+
     config = load_config(config_file, db)
     with Store(config.db) as store:
         refs = [_reference(store, text) for text in texts]
@@ -195,6 +214,8 @@ def merge(
     config_file: ConfigOption = None,
 ) -> None:
     """Record that these are one person (in the overrides file) and apply it."""
+    from catherd.identity.overrides import record_merge
+
     _decide(db, config_file, [first, *others], "merge",
             lambda path, refs: record_merge(path, refs, reason))  # fmt: skip
 
@@ -210,6 +231,8 @@ def split(
     config_file: ConfigOption = None,
 ) -> None:
     """Record that an identity is its own person, whatever the automatic rules say."""
+    from catherd.identity.overrides import record_split
+
     _decide(db, config_file, [identity], "split",
             lambda path, refs: record_split(path, refs[0], reason))  # fmt: skip
 
@@ -226,5 +249,7 @@ def forget(
     config_file: ConfigOption = None,
 ) -> None:
     """Show a person nowhere by name or address (still counted, anonymously), on request."""
+    from catherd.identity.overrides import record_forget
+
     _decide(db, config_file, [who], "forget",
             lambda path, refs: record_forget(path, refs[0], hide, reason))  # fmt: skip
