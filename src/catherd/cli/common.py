@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -160,6 +161,8 @@ def emit_json(data: Any) -> None:
 def _json_default(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
+    if isinstance(value, Decimal):  # money: exact, as records write it (pydantic's JSON too)
+        return str(value)
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 

@@ -151,7 +151,8 @@ def sync_progress() -> Iterator[Callable[[str, str], Callable[[int, int], None]]
         def finish_previous() -> None:
             while running:
                 task, name = running.pop()
-                progress.update(task, description=f"{name}: done")
+                read = progress.tasks[task].completed  # tasks are listed by id, from 0
+                progress.update(task, description=f"{name}: {'done' if read else 'nothing new'}")
 
         def start(name: str, unit: str) -> Callable[[int, int], None]:
             finish_previous()

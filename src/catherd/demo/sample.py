@@ -102,7 +102,9 @@ def build(folder: Path, progress: ProgressFactory | None = None) -> Demo:
         raise InputError(f"{RECORDS}: the sample's records do not check: {'; '.join(problems)}")
     exchanges = recorded_exchanges()
     with (
-        ReplayServer(exchanges, fallback=end_of_recordings(exchanges)) as server,
+        ReplayServer(
+            exchanges, fallback=end_of_recordings(exchanges), rewrite_bodies=False
+        ) as server,
         Store(config.db) as store,
     ):
         # the recordings hold REST answers: no token, so no GraphQL request is made
