@@ -35,7 +35,7 @@ BUNDLES = SHARED / "git"
 
 def missing(what: object) -> NoReturn:
     """Shared data a test needs is not here: skip it, or fail it under CI."""
-    message = f"shared data missing: {what} (CATHERD_SHARED_DATA names another folder)"
+    message = f"shared data missing: {what} (CATHERD_SHARED_DATA may name another folder)"
     if os.environ.get("CI"):
         pytest.fail(f"{message}; CI is set, where the shared data must be present",
                     pytrace=False)  # fmt: skip
