@@ -82,6 +82,14 @@ def test_running_it_again_changes_nothing(demo: tuple[Path, subprocess.Completed
         assert table_digest(store) == before
 
 
+def test_it_never_overwrites_a_project_file_of_its_own(tmp_path: Path) -> None:
+    mine = tmp_path / "catherd.toml"
+    mine.write_text('[project]\nname = "mine"\n')
+    refused = catherd("demo", "-o", str(tmp_path), cwd=tmp_path)
+    assert refused.returncode == 2 and "is not the demo's" in refused.stderr
+    assert mine.read_text() == '[project]\nname = "mine"\n'
+
+
 def test_other_commands_work_on_the_demo_project(
     demo: tuple[Path, subprocess.CompletedProcess],
 ) -> None:

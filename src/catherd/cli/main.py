@@ -118,7 +118,7 @@ SkipMissingOption = Annotated[
 
 
 # What a step still does once everything it counts has been read (the bar stays at 100%).
-AFTER_COUNTING = {"commits": "storing commits, files, memberships and tags"}
+AFTER_COUNTING = {"commits": "writing tables"}
 
 
 @contextmanager

@@ -45,6 +45,7 @@ PROVENANCE = (
     "on 127.0.0.1; partnership records: SYNTHETIC"
 )
 
+DEMO_MARK = "# Written by `catherd demo`"
 PROJECT_FILE = """\
 # Written by `catherd demo`: the sample project shipped with catherd ({data}).
 # Its git history is cloudpickle's; the GitHub activity in the store is PyGithub's, from
@@ -91,8 +92,10 @@ def end_of_recordings(exchanges: list[Exchange]) -> Callable[[str], tuple[int, b
 
 def build(folder: Path, progress: ProgressFactory | None = None) -> Demo:
     """Write ``folder/catherd.toml`` and bring ``folder/catherd.duckdb`` up to date."""
-    folder.mkdir(parents=True, exist_ok=True)
     project = folder / CONFIG_NAME
+    if project.exists() and not project.read_text(encoding="utf-8").startswith(DEMO_MARK):
+        raise InputError(f"{project} is not the demo's: give the demo a folder of its own (-o)")
+    folder.mkdir(parents=True, exist_ok=True)
     project.write_text(
         PROJECT_FILE.format(data=DATA, bundle=BUNDLE, records=RECORDS), encoding="utf-8"
     )

@@ -177,8 +177,9 @@ def create_app(
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        if SESSION_COOKIE in request.cookies or request.url.path == "/login":
-            # what a logged-in visitor sees may be the team's: no cache may keep it
+        private = SESSION_COOKIE in request.cookies or "authorization" in request.headers
+        if private or request.url.path == "/login":
+            # what a logged-in visitor (or the local CLI) sees may be the team's: keep none
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 

@@ -78,7 +78,8 @@ class Snapshots:
         for n, (snapshot_id, snapshot) in enumerate(by_age):
             if now - snapshot.used > IDLE_SECONDS or len(by_age) - n > MAX_SNAPSHOTS:
                 del self.open[snapshot_id]
-                _close(snapshot.handle)
+                with snapshot.lock:  # after the query it may be answering
+                    _close(snapshot.handle)
 
 
 def _close(handle: Store) -> None:
