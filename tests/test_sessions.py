@@ -131,6 +131,9 @@ def test_the_admin_page_and_api_change_roles_and_end_sessions(app: TestClient) -
     done = admin.post(api, json={"action": "disable"}, headers={"x-csrf-token": token})
     assert done.status_code == 200 and "disabled" in done.json()["message"]
     assert browser(app).post(api, json={"action": "enable"}).status_code == 403  # anonymous
+    own_api = admin.post("/api/admin/users/ada", json={"action": "disable"},
+                         headers={"x-csrf-token": token})  # fmt: skip
+    assert own_api.status_code == 422
     bad = admin.post(api, json={"action": "role", "role": "owner"}, headers={"x-csrf-token": token})
     assert bad.status_code == 422 and "choose one of" in bad.text
 

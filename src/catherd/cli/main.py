@@ -103,6 +103,8 @@ def countdown_clock() -> Clock:
     from catherd.sources.github.client import Clock
 
     return Clock(sleep=countdown)
+
+
 ApiUrlOption = Annotated[
     str | None,
     typer.Option("--api-url", help="GitHub API root (GitHub Enterprise: https://HOST/api/v3)."),

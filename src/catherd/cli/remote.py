@@ -103,9 +103,7 @@ class ServerConnection:
 
     def _is_setting(self, sql: str) -> bool:
         statements = self.local.extract_statements(sql)
-        return bool(statements) and all(
-            s.type == duckdb.StatementType.SET for s in statements
-        )
+        return bool(statements) and all(s.type == duckdb.StatementType.SET for s in statements)
 
     def _ask(self, sql: str, params: Any) -> pa.Table:
         body = {"sql": sql, **encode_params(params)}

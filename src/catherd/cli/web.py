@@ -190,4 +190,3 @@ def users_list(
         [[r["username"], r["role"], str(r["created_at"])[:19], str(r["disabled"]),
           str(r["open_sessions"])] for r in rows],
     )  # fmt: skip
-

@@ -421,12 +421,15 @@ def create_app(
         administrator's own: that could leave nobody to undo it) or password."""
         admin_user = require_admin(user)
         require_csrf(admin_user, csrf)
-        if username == admin_user.username and action in ("disable", "enable", "role"):
-            raise HTTPException(422, f"cannot {action} your own account here")
-        account_change(username, action, role, password)
+        account_change(admin_user.username, username, action, role, password)
         return RedirectResponse("/admin", status_code=303)
 
-    def account_change(username: str, action: str, role: str, password: str) -> str:
+    def account_change(
+        by: str | None, username: str, action: str, role: str, password: str
+    ) -> str:
+        """``by``: the administrator asking (None: the store's owner, through the CLI)."""
+        if username == by and action in ("disable", "enable", "role"):
+            raise HTTPException(422, f"cannot {action} your own account here")
         try:
             with board.handle() as handle:
                 if action == "add":
@@ -443,9 +446,12 @@ def create_app(
     ) -> dict[str, str]:  # fmt: skip
         """Add an account, or disable, enable, change the role or the password of one (the
         CLI's `catherd users` while the dashboard holds the store, or an administrator)."""
+        by = None
         if not local_caller(request):
-            require_csrf(require_admin(user), request.headers.get("x-csrf-token", ""))
-        return {"message": account_change(username, change.action, change.role, change.password)}
+            by = require_admin(user).username
+            require_csrf(user, request.headers.get("x-csrf-token", ""))
+        answer = account_change(by, username, change.action, change.role, change.password)
+        return {"message": answer}
 
     @app.post("/api/admin/sync", status_code=202)
     def api_sync(request: Request, user: User | None = Depends(current_user)) -> dict[str, Any]:
