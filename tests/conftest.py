@@ -1,15 +1,30 @@
-"""Shared fixtures: the real data in ../shared/data, git helpers, fresh stores."""
+"""Shared fixtures: the real data (the sample shipped in catherd/demo/data, and more in
+../shared/data), git helpers, fresh stores.
+
+A test that needs ../shared/data and does not find it is skipped, except when the ``CI``
+environment variable is set: there the data must be present, so the test fails and says what
+is missing. Tests that the shipped sample can feed read it from there (the same bytes as the
+shared copies): they run from a fresh clone alone.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import socket
 import subprocess
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, NoReturn
 
 import pytest
 
 from catherd.config import Config, RepositorySpec
+from catherd.demo.sample import DATA as SAMPLE
 from catherd.pipeline import SyncReport, sync
 from catherd.sources.git.versions import tag_version
 from catherd.store.database import Store
@@ -17,6 +32,35 @@ from catherd.store.database import Store
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("CATHERD_SHARED_DATA", ROOT.parent / "shared" / "data"))
 BUNDLES = SHARED / "git"
+
+
+def missing(what: object) -> NoReturn:
+    """Shared data a test needs is not here: skip it, or fail it under CI."""
+    message = f"shared data missing: {what} (CATHERD_SHARED_DATA may name another folder)"
+    if os.environ.get("CI"):
+        pytest.fail(f"{message}; CI is set, where the shared data must be present",
+                    pytrace=False)  # fmt: skip
+    pytest.skip(message)
+
+
+def shared_file(*parts: str) -> Path:
+    """A file or folder of ../shared/data, or a skip (a failure under CI) if it is absent."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        missing(path)
+    return path
+
+
+def bundle_file(name: str) -> Path:
+    """A git bundle: the shipped sample's if it is that one, else the shared one."""
+    shipped = SAMPLE / f"{name}.bundle"
+    return shipped if shipped.exists() else shared_file("git", f"{name}.bundle")
+
+
+def recording_file(name: str) -> Path:
+    """A PyGithub recording: the shipped sample's if it holds it, else the shared one."""
+    shipped = SAMPLE / "github-api" / f"{name}.txt"
+    return shipped if shipped.exists() else shared_file("github-api", "pygithub", f"{name}.txt")
 
 
 def git(cwd: Path | str, *args: str, env: dict[str, str] | None = None) -> str:
@@ -61,10 +105,8 @@ def commit_count(repo: Path | str) -> int:
 
 
 def clone_bundle(name: str, target: Path, mirror: bool = False) -> Path:
-    """A clone of one of the shared bundles (the real history), as a working tree or mirror."""
-    bundle = BUNDLES / f"{name}.bundle"
-    if not bundle.exists():
-        pytest.skip(f"shared data missing: {bundle}")
+    """A clone of one of the bundles (a real history), as a working tree or mirror."""
+    bundle = bundle_file(name)
     args = ["git", "clone", "--quiet", *(["--mirror"] if mirror else []), str(bundle), str(target)]
     subprocess.run(args, check=True, capture_output=True)
     if not mirror:
@@ -73,36 +115,47 @@ def clone_bundle(name: str, target: Path, mirror: bool = False) -> Path:
     return target
 
 
-@pytest.fixture(scope="session")
-def shared() -> Path:
-    if not SHARED.is_dir():
-        pytest.skip(f"shared data folder not found at {SHARED}")
-    return SHARED
+class Made(Mapping[str, Path]):
+    """Something made once per test session for each bundle, when a test first asks for it;
+    a bundle that is not here is skipped (failed under CI) by the test that asks."""
+
+    def __init__(self, make: Any) -> None:
+        self.make = make
+        self.made: dict[str, Path] = {}
+
+    def __getitem__(self, name: str) -> Path:
+        if name not in self.made:
+            self.made[name] = self.make(name)
+        return self.made[name]
+
+    def __iter__(self) -> Iterator[str]:
+        """The bundles that are here: shipped or shared."""
+        here = {p.stem for folder in (SAMPLE, BUNDLES) for p in folder.glob("*.bundle")}
+        return iter(sorted(here))
+
+    def __len__(self) -> int:
+        return len(list(iter(self)))
 
 
 @pytest.fixture(scope="session")
-def mirrors(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Read-only mirrors of every shared bundle, cloned once per test session."""
+def mirrors(tmp_path_factory: pytest.TempPathFactory) -> Made:
+    """Read-only mirrors of the bundles, each cloned once per test session."""
     base = tmp_path_factory.mktemp("mirrors")
-    found = {}
-    for bundle in sorted(BUNDLES.glob("*.bundle")):
-        found[bundle.stem] = clone_bundle(bundle.stem, base / f"{bundle.stem}.git", mirror=True)
-    if not found:
-        pytest.skip(f"no bundles in {BUNDLES}")
-    return found
+    return Made(lambda name: clone_bundle(name, base / f"{name}.git", mirror=True))
 
 
 @pytest.fixture(scope="session")
-def ingested(tmp_path_factory: pytest.TempPathFactory, mirrors: dict[str, Path]) -> dict[str, Path]:
-    """One store per shared repository, ingested once per session (tests only read them)."""
+def ingested(tmp_path_factory: pytest.TempPathFactory, mirrors: Made) -> Made:
+    """One store per repository, ingested once per session (tests only read them)."""
     base = tmp_path_factory.mktemp("stores")
-    stores = {}
-    for name, mirror in mirrors.items():
+
+    def make(name: str) -> Path:
         path = base / f"{name}.duckdb"
         with Store(path) as store:
-            ingest(store, base, str(mirror))
-        stores[name] = path
-    return stores
+            ingest(store, base, str(mirrors[name]))
+        return path
+
+    return Made(make)
 
 
 def ingest(
@@ -134,3 +187,41 @@ def table_digest(store: Store) -> dict[str, object]:
 def git_available() -> None:
     if shutil.which("git") is None:
         pytest.skip("git not installed")
+
+
+def post_login(client: Any, username: str, password: str, **kw: Any) -> Any:
+    """Log in as a browser does: read the form (its token, and the cookie it pairs with),
+    then post it. ``client`` is a TestClient; ``kw`` goes to its ``post``."""
+    form = client.get("/login").text
+    token = re.search(r'action="/login".*?name="csrf" value="([^"]+)"', form, re.S).group(1)
+    data = {"username": username, "password": password, "csrf": token}
+    return client.post("/login", data=data, **kw)
+
+
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """Serve a dashboard application on a free loopback port as `catherd serve` does (with
+    its serve file beside the store, for the CLI); yield its address; stop it after."""
+    import uvicorn
+
+    from catherd.web.syncing import announce, withdraw
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                            proxy_headers=False)  # fmt: skip
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    board = app.state.board
+    url = f"http://127.0.0.1:{port}"
+    board.local_token = announce(board.store.path, url)
+    try:
+        yield url
+    finally:
+        withdraw(board.store.path)
+        server.should_exit = True
+        thread.join(timeout=10)

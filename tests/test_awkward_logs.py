@@ -19,9 +19,8 @@ import pytest
 
 from catherd.store.database import Store
 
-from .conftest import SHARED, git, ingest
+from .conftest import git, ingest, shared_file
 
-LOGS = SHARED / "git-logs" / "perceval"
 _HEADER = re.compile(rb"^(Author|AuthorDate|Commit|CommitDate):\s+(.*)$")
 
 
@@ -118,11 +117,10 @@ def replay(commits: list[LoggedCommit], target: Path) -> None:
 def awkward(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> dict[str, tuple[list[LoggedCommit], Path, Path]]:
-    if not LOGS.is_dir():
-        pytest.skip(f"shared data missing: {LOGS}")
+    logs = shared_file("git-logs", "perceval")
     base = tmp_path_factory.mktemp("awkward")
     built = {}
-    for log in sorted(LOGS.glob("*.txt")):
+    for log in sorted(logs.glob("*.txt")):
         commits = read_fuller_log(log)
         if not commits:
             continue

@@ -15,8 +15,8 @@ import pytest
 import uvicorn
 
 from catherd.config import Config
+from catherd.web.accounts import add_user
 from catherd.web.app import create_app
-from catherd.web.auth import add_user
 
 from .test_partners import partners_store
 

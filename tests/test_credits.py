@@ -19,7 +19,7 @@ from catherd.sources.changelog import published_credits
 from catherd.sources.git.versions import tag_version
 from catherd.store.database import Store
 
-from .conftest import SHARED, clone_bundle, git, ingest, synthetic_commit
+from .conftest import clone_bundle, git, ingest, shared_file, synthetic_commit
 
 
 def catherd(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -178,7 +178,7 @@ SKLEARN = {"v1.5.rst": 183, "v1.6.rst": 178, "v1.7.rst": 182, "v1.8.rst": 193, "
 
 def test_scikit_learn_paragraphs_are_read() -> None:
     """The third convention: the numbers of names the shared data's README counted."""
-    folder = SHARED / "changelogs" / "scikit-learn" / "whats_new"
+    folder = shared_file("changelogs", "scikit-learn", "whats_new")
     for name, count in SKLEARN.items():
         text = (folder / name).read_text(encoding="utf-8")
         names = published_credits(text)

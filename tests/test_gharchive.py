@@ -12,15 +12,17 @@ from pathlib import Path
 
 import pytest
 
+from catherd.demo.replay import read_recording
 from catherd.errors import InputError
 from catherd.sources.gharchive import RECORDS
 from catherd.store.database import Store
 from catherd.store.gharchive_loader import import_archives
 
-from .conftest import SHARED, table_digest
-from .replay import read_recording
+from .conftest import shared_file, table_digest
 
-ARCHIVE = SHARED / "gharchive"
+
+def archive(*parts: str) -> Path:
+    return shared_file("gharchive", *parts)
 
 
 def events_of(path: Path) -> list[dict]:
@@ -43,16 +45,14 @@ def expected_rows(events: list[dict], keep: set[str]) -> Counter:
 
 @pytest.fixture
 def hour(tmp_path: Path) -> Path:
-    source = ARCHIVE / "lnav" / "gharchive_log.jsonl"
-    if not source.exists():
-        pytest.skip(f"shared data missing: {source}")
+    source = archive("lnav", "gharchive_log.jsonl")
     target = tmp_path / "2024-01-01-15.json.gz"
     target.write_bytes(gzip.compress(source.read_bytes()))
     return target
 
 
 def test_an_hour_dump_filtered_to_chosen_repositories(tmp_path: Path, hour: Path) -> None:
-    events = events_of(ARCHIVE / "lnav" / "gharchive_log.jsonl")
+    events = events_of(archive("lnav", "gharchive_log.jsonl"))
     pr_repos = {e["repo"]["name"].lower() for e in events if e["type"].startswith("PullRequest")}
     with Store(tmp_path / "s.duckdb") as store:
         result = import_archives(store, [hour], pr_repos, set())
@@ -73,7 +73,7 @@ def test_an_hour_dump_filtered_to_chosen_repositories(tmp_path: Path, hour: Path
 
 
 def test_payload_shapes_from_devstats_and_the_events_api(tmp_path: Path) -> None:
-    shapes = sorted((ARCHIVE / "devstats" / "analysis").glob("*.json"))
+    shapes = sorted(archive("devstats", "analysis").glob("*.json"))
     events = [json.loads(p.read_text()) for p in shapes]
     dump = tmp_path / "shapes.jsonl"
     dump.write_text("".join(json.dumps(e) + "\n" for e in events) + "not json at all\n")
@@ -95,7 +95,8 @@ def test_payload_shapes_from_devstats_and_the_events_api(tmp_path: Path) -> None
 
 
 def test_events_api_answer_has_the_archive_schema(tmp_path: Path) -> None:
-    exchanges = read_recording(SHARED / "github-api" / "pygithub" / "Repository.testGetEvents.txt")
+    answer = shared_file("github-api", "pygithub", "Repository.testGetEvents.txt")
+    exchanges = read_recording(answer)
     events = json.loads(exchanges[0].body)
     dump = tmp_path / "events.jsonl"
     dump.write_text("".join(json.dumps(e) + "\n" for e in events))
@@ -117,7 +118,7 @@ def test_missing_file_changes_nothing(tmp_path: Path, hour: Path) -> None:
 
 
 def test_cli_import_by_owner(tmp_path: Path, hour: Path) -> None:
-    owner = events_of(ARCHIVE / "lnav" / "gharchive_log.jsonl")[0]["repo"]["name"].split("/")[0]
+    owner = events_of(archive("lnav", "gharchive_log.jsonl"))[0]["repo"]["name"].split("/")[0]
     command = [sys.executable, "-m", "catherd", "import", "gharchive", str(hour)]
     proc = subprocess.run(
         [*command, "--org", owner, "--db", str(tmp_path / "s.duckdb")],
@@ -146,7 +147,7 @@ def test_dumps_are_downloaded_from_urls(tmp_path: Path, hour: Path) -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/{hour.name}"
-        owner = events_of(ARCHIVE / "lnav" / "gharchive_log.jsonl")[0]["repo"]["name"].split("/")[0]
+        owner = events_of(archive("lnav", "gharchive_log.jsonl"))[0]["repo"]["name"].split("/")[0]
         command = [sys.executable, "-m", "catherd", "import", "gharchive", url, "--org", owner]
         proc = subprocess.run([*command, "--db", str(tmp_path / "s.duckdb")],
                               capture_output=True, text=True, cwd=tmp_path)  # fmt: skip

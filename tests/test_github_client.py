@@ -6,13 +6,10 @@ import json
 
 import pytest
 
+from catherd.demo.replay import ReplayServer, read_recording
 from catherd.sources.github.client import Clock, GitHubClient, GitHubError
 
-from .conftest import SHARED
-from .replay import ReplayServer, read_recording
-
-RECORDINGS = SHARED / "github-api" / "pygithub"
-PERCEVAL = SHARED / "github-api" / "perceval"
+from .conftest import recording_file, shared_file
 
 
 class FakeClock(Clock):
@@ -29,10 +26,7 @@ class FakeClock(Clock):
 
 
 def recording(name: str) -> list:
-    path = RECORDINGS / f"{name}.txt"
-    if not path.exists():
-        pytest.skip(f"shared data missing: {path}")
-    return read_recording(path)
+    return read_recording(recording_file(name))
 
 
 def client_for(server: ReplayServer, clock: FakeClock | None = None) -> GitHubClient:
@@ -80,7 +74,7 @@ def test_primary_rate_limit_waits_for_the_reset() -> None:
 
 
 def test_secondary_limits_wait_as_told() -> None:
-    abuse = (PERCEVAL / "abuse_rate_limit").read_bytes()
+    abuse = shared_file("github-api", "perceval", "abuse_rate_limit").read_bytes()
     clock = FakeClock()
     script = {"/user": [(429, {"Retry-After": "30"}, b'{"message": "secondary rate limit"}'),
                         (403, {}, abuse)]}  # fmt: skip

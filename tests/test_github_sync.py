@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from catherd.config import Config, RepositorySpec
+from catherd.demo.replay import Exchange, ReplayServer
+from catherd.demo.sample import recorded_exchanges
 from catherd.errors import InputError
 from catherd.metrics import Params
 from catherd.metrics.runner import run_metric
@@ -18,11 +20,9 @@ from catherd.sources.github.repository import GitHubRepository, parse_slug
 from catherd.store.database import Store
 from catherd.store.github_loader import sync_github_repository
 
-from .conftest import SHARED, table_digest
-from .replay import Exchange, ReplayServer
+from .conftest import shared_file, table_digest
 from .test_github_client import FakeClock, recording
 
-SHARED_PERCEVAL = SHARED / "github-api" / "perceval"
 LISTING = re.compile(r"/(issues|pulls)/comments$|/reviews$|/files$|/issues/events$|/issues$")
 
 
@@ -35,13 +35,8 @@ def empty_listings(path: str) -> tuple[int, bytes] | None:
 
 
 def pygithub_server(**kw: object) -> ReplayServer:
-    exchanges = (
-        recording("PaginatedList.testCustomPerPageIteration")[:1]  # GET /repos/PyGithub/PyGithub
-        + recording("Repository.testGetIssues")
-        + recording("Repository.testGetIssuesEvents")
-        + recording("Repository.testGetPullsComments")[:1]
-    )
-    return ReplayServer(exchanges, fallback=empty_listings, **kw)  # type: ignore[arg-type]
+    """PyGithub's recorded answers that the demo serves (shipped with catherd)."""
+    return ReplayServer(recorded_exchanges(), fallback=empty_listings, **kw)  # type: ignore[arg-type]
 
 
 def served(server: ReplayServer, path: str) -> int:
@@ -279,7 +274,7 @@ def test_graphql_reads_pull_requests_in_bulk(tmp_path: Path) -> None:
 def test_perceval_recordings_load_whole(tmp_path: Path) -> None:
     """Perceval's recorded answers (anonymised, real shapes): an issue listing holding a pull
     request, its comments and review comments, its reviews (one by a deleted "ghost" user)."""
-    folder = SHARED_PERCEVAL
+    folder = shared_file("github-api", "perceval")
     base = "/repos/zhquan_example/repo"
     served = {
         base: folder / "github_repo",

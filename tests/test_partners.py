@@ -33,7 +33,7 @@ from catherd.pipeline import sync
 from catherd.reports.team import write_team_report
 from catherd.store.database import Store
 
-from .conftest import git, table_digest
+from .conftest import git, post_login, table_digest
 from .test_github_sync import pygithub_server
 
 RECORDS = Path(__file__).parent / "records"
@@ -323,8 +323,8 @@ def test_dashboard_pages_are_the_teams_and_admins_edit_through_checked_forms(
 
     from fastapi.testclient import TestClient
 
+    from catherd.web.accounts import add_user
     from catherd.web.app import create_app
-    from catherd.web.auth import add_user
 
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     db = tmp_path / "web.duckdb"
@@ -340,7 +340,7 @@ def test_dashboard_pages_are_the_teams_and_admins_edit_through_checked_forms(
     def session(who: str | None) -> TestClient:
         client = TestClient(app, base_url="http://127.0.0.1")
         if who:
-            client.post("/login", data={"username": who, "password": password})
+            post_login(client, who, password)
         return client
 
     anonymous, viewer, team, admin = session(None), session("vic"), session("tom"), session("ada")

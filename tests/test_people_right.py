@@ -27,10 +27,10 @@ from catherd.metrics.runner import run_metric
 from catherd.pipeline import sync
 from catherd.reports.community import write_report
 from catherd.store.database import Store
+from catherd.web.accounts import add_user
 from catherd.web.app import create_app
-from catherd.web.auth import add_user
 
-from .conftest import clone_bundle, git, ingest, synthetic_commit
+from .conftest import clone_bundle, git, ingest, post_login, synthetic_commit
 
 PASSWORD = "a long enough password"
 
@@ -246,7 +246,7 @@ def test_newcomer_figures_agree_everywhere(project: Path) -> None:
     report = (project / "report" / "report.md").read_text()
     config = Config(root=project, db=db, repositories=[RepositorySpec(str(project / "work"))])
     client = TestClient(create_app(db, config=config), base_url="http://127.0.0.1")
-    client.post("/login", data={"username": "ada", "password": PASSWORD})
+    post_login(client, "ada", PASSWORD)
     api = client.get("/api/newcomers").json()
     page = client.get("/newcomers").text
     client.app.state.board.store.close()
@@ -292,7 +292,7 @@ def test_pending_duplicates_are_announced_and_decided(tmp_path: Path) -> None:
                     overrides=tmp_path / "identities.toml")  # fmt: skip
     client = TestClient(create_app(db, config=config), base_url="http://127.0.0.1")
     assert client.get("/duplicates", follow_redirects=False).status_code == 303
-    client.post("/login", data={"username": "tess", "password": PASSWORD})
+    post_login(client, "tess", PASSWORD)
     page = client.get("/duplicates").text
     token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
     pair = client.get("/api/duplicates").json()[0]

@@ -15,8 +15,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from catherd.store.database import Store
+from catherd.web.accounts import add_user
 from catherd.web.app import create_app
-from catherd.web.auth import MAX_FAILURES, add_user
+
+from .conftest import post_login
 
 PASSWORD = "correct horse battery"  # synthetic accounts, made by the tests
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
@@ -34,8 +36,7 @@ def client(tmp_path_factory: pytest.TempPathFactory, ingested: dict[str, Path]) 
 
 def login(client: TestClient, username: str) -> TestClient:
     session = TestClient(client.app, base_url="http://127.0.0.1")
-    response = session.post("/login", data={"username": username, "password": PASSWORD},
-                            follow_redirects=False)  # fmt: skip
+    response = post_login(session, username, PASSWORD, follow_redirects=False)
     assert response.status_code == 303
     cookie = response.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie
@@ -101,16 +102,6 @@ def test_forms_without_the_csrf_token_are_refused(client: TestClient) -> None:
     )
     token = re.search(r'name="csrf" value="([^"]+)"', session.get("/").text).group(1)
     assert session.post("/logout", data={"csrf": token}, follow_redirects=False).status_code == 303
-
-
-def test_failed_logins_are_throttled(client: TestClient) -> None:
-    # an application of its own, so that its throttle does not block the other tests
-    fresh = TestClient(create_app(client.app.state.board.store.path), base_url="http://127.0.0.1")
-    for _ in range(MAX_FAILURES):
-        bad = fresh.post("/login", data={"username": "vic", "password": "wrong password!"})
-        assert bad.status_code == 401
-    blocked = fresh.post("/login", data={"username": "vic", "password": PASSWORD})
-    assert blocked.status_code == 429  # even the right password waits now
 
 
 def test_bad_parameters_are_clear(client: TestClient) -> None:

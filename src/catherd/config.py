@@ -13,9 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from catherd.errors import InputError
-from catherd.sources.git.repository import is_url
-from catherd.sources.github.client import DEFAULT_API_URL
-from catherd.sources.github.repository import is_github
+from catherd.sources.github import DEFAULT_API_URL
 
 CONFIG_NAME = "catherd.toml"
 DEFAULT_DB = "catherd.duckdb"
@@ -138,6 +136,9 @@ class Config:
 
 def load_config(path: Path | None = None, db: Path | None = None) -> Config:
     """Read ``path`` (or ``./catherd.toml`` if it exists); ``db`` overrides the store path."""
+    from catherd.sources.git.repository import is_url
+    from catherd.sources.github.repository import is_github
+
     explicit = path is not None
     path = path or Path(CONFIG_NAME)
     if not path.exists():

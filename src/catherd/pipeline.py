@@ -32,7 +32,8 @@ from catherd.store.gharchive_loader import ImportResult, import_archives
 from catherd.store.git_loader import GitSyncResult, Progress, sync_git_repository
 from catherd.store.github_loader import GitHubSyncResult, sync_github_repository
 
-ProgressFactory = Callable[[str], Progress]
+# A progress callback for one step, given its name and what it counts ("commits"...).
+ProgressFactory = Callable[[str, str], Progress]
 
 
 @dataclass
@@ -72,7 +73,7 @@ def sync(
                     repo_id,
                     spec.all_branches,
                     mailmap,
-                    progress(name) if progress else None,
+                    progress(name, "commits") if progress else None,
                     skip_missing_objects,
                 )
                 result.repository = name
@@ -85,7 +86,8 @@ def sync(
             report.failures.append((spec.location, str(exc)))
     if slugs:
         _sync_github(store, config, slugs, report, progress, stop_on_error, github_clock)
-    report.identities = refresh_identities(store, config, overrides, organisations)
+    report.identities = refresh_identities(store, config, overrides, organisations,
+                                           progress=progress)  # fmt: skip
     report.pending_duplicates = len(pending(store.rows("SELECT * FROM identities"), overrides))
     return report
 
@@ -110,7 +112,7 @@ def _sync_github(
                     repo_id, name = _register(store, spec, f"github:{slug}", "github", "")
                 source = GitHubRepository(client, slug)
                 result = sync_github_repository(
-                    store, source, repo_id, progress(name) if progress else None
+                    store, source, repo_id, progress(name, "GitHub items") if progress else None
                 )
                 report.github.append(result)
                 if result.changed:
@@ -131,6 +133,7 @@ def refresh_identities(
     overrides: Overrides | None = None,
     organisations: OrganisationMap | None = None,
     force: bool = False,
+    progress: ProgressFactory | None = None,
 ) -> ResolveResult | None:
     """Rebuild identity tables if raw data or decision files changed since the last time."""
     fingerprint = _identity_fingerprint(store, config)
@@ -141,9 +144,14 @@ def refresh_identities(
     overrides = overrides or Overrides.load(config.overrides)
     organisations = organisations or OrganisationMap.load(config.organisations)
     team = team_references(store, config)
+    step = progress("people: merging identities", "identities") if progress else None
+    if step:
+        step(0, 0)
     with store.transaction() as con:
         result = resolve_identities(con, overrides, organisations, team)
         con.execute("INSERT OR REPLACE INTO meta VALUES ('identity_fingerprint', ?)", [fingerprint])
+    if step:
+        step(result.identities, result.identities)
     return result
 
 

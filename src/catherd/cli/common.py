@@ -1,36 +1,96 @@
-"""What every command shares: store options, JSON output, and one-line errors with exit codes."""
+"""What every command shares: store options, the store for reading, JSON output, and one-line
+errors with exit codes.
+
+Modules of commands import only what ``catherd --help`` needs (typer, rich and this module);
+what a command works with (the store, metrics, the web application...) is imported inside
+the command, so that listing the commands does not load them all.
+"""
 
 from __future__ import annotations
 
 import functools
 import json
 import sys
-from collections.abc import Callable, Container, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
-import duckdb
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-from rich.text import Text
 
 from catherd.config import CONFIG_NAME
 from catherd.errors import CatherdError, InputError, StoreBusy
 
-errors = Console(stderr=True, soft_wrap=True)
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
 
-DbOption = Annotated[
-    Path | None,
-    typer.Option("--db", help="Store file (default: catherd.duckdb or catherd.toml's)."),
-]
+    from catherd.store.database import Store
+
+
+class LazyConsole:
+    """A rich ``Console`` made on first use: importing rich took a sixth of ``catherd
+    --help``'s start-up, and listing the commands prints nothing through it."""
+
+    def __init__(self, **options: Any) -> None:
+        self.options = options
+        self._made: Console | None = None
+
+    @property
+    def made(self) -> Console:
+        if self._made is None:
+            from rich.console import Console
+
+            self._made = Console(**self.options)
+        return self._made
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        self.made.print(*objects, **options)
+
+
+errors = LazyConsole(stderr=True, soft_wrap=True)
+T = TypeVar("T")
+DB_HELP = "Store file (default: catherd.duckdb or catherd.toml's)."
+CONFIG_HELP = f"Project file (default: ./{CONFIG_NAME})."
+
+
+def _or_global(name: str) -> Callable[[typer.Context, Any], Any]:
+    """Use the option given before the command (``catherd --db FILE status``) when the
+    command itself was not given one (``catherd status --db FILE``)."""
+
+    def callback(ctx: typer.Context, value: Any) -> Any:
+        return value if value is not None else ctx.find_root().params.get(name)
+
+    return callback
+
+
+DbOption = Annotated[Path | None, typer.Option("--db", help=DB_HELP, callback=_or_global("db"))]
 ConfigOption = Annotated[
-    Path | None, typer.Option("--config", help=f"Project file (default: ./{CONFIG_NAME}).")
+    Path | None, typer.Option("--config", help=CONFIG_HELP, callback=_or_global("config_file"))
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print data as JSON.")]
+
+
+@contextmanager
+def reading(db: Path) -> Iterator[Store]:
+    """The store for a command that only reads: the file opened read-only or, while
+    ``catherd serve`` holds it (DuckDB then lets no other process open it), one snapshot of
+    it answered by the dashboard (cli/remote.py)."""
+    from catherd.store.database import Store
+
+    try:
+        store = Store(db, read_only=True)
+    except StoreBusy:
+        from catherd.cli.remote import LocalServer
+
+        server = LocalServer.find(db)
+        if server is None:
+            raise  # another command is writing it: wait for it
+        store = server.snapshot(db)
+    with store:
+        yield store
 
 
 def guarded(function: Callable[..., T]) -> Callable[..., T]:
@@ -46,22 +106,28 @@ def guarded(function: Callable[..., T]) -> Callable[..., T]:
         except CatherdError as exc:
             fail(str(exc))
             raise typer.Exit(exc.exit_code) from None
-        except duckdb.Error as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            fail(f"store: {first}")
-            raise typer.Exit(4) from None
         except OSError as exc:
             fail(f"{exc.filename or ''}: {exc.strerror}")
             raise typer.Exit(5) from None
         except KeyboardInterrupt:
             errors.print("interrupted: the store keeps its state from before the unfinished step")
             raise typer.Exit(130) from None
+        except Exception as exc:
+            # duckdb is imported by the commands that use it, not on start-up
+            duckdb = sys.modules.get("duckdb")
+            if duckdb is None or not isinstance(exc, duckdb.Error):
+                raise
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            fail(f"store: {first}")
+            raise typer.Exit(4) from None
 
     return wrapper
 
 
 def fail(message: str) -> None:
     """One error line on stderr; the message is shown as it is, brackets included."""
+    from rich.markup import escape
+
     errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
 
 
@@ -90,11 +156,15 @@ def print_rows(
     Text is shown as it is (a name typed as ``[/]`` is no markup); a cell that wants a style
     is a ``rich.text.Text``.
     """
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
     table = Table(title=escape(title))
     for column in columns:
         table.add_column(column, justify="right" if column in right else "left")
     for row in cells:
-        table.add_row(*(cell if isinstance(cell, Text) else escape(cell) for cell in row))
+        table.add_row(*(cell if not isinstance(cell, str) else escape(cell) for cell in row))
     Console().print(table)
 
 
@@ -105,6 +175,8 @@ def emit_json(data: Any) -> None:
 def _json_default(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
+    if isinstance(value, Decimal):  # money: exact, as records write it (pydantic's JSON too)
+        return str(value)
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 

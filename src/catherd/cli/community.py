@@ -14,13 +14,14 @@ from catherd.cli.common import (
     guarded,
     parse_date,
     print_rows,
+    reading,
 )
 from catherd.config import load_config
-from catherd.store.database import Store
 
 app = typer.Typer(
     help="Newcomers: who made a first contribution, and whether they came back.",
     invoke_without_command=True,
+    rich_markup_mode=None,
 )
 
 
@@ -42,7 +43,7 @@ def newcomers(
     from catherd.community.periods import default_window
 
     config = load_config(config_file, db)
-    with Store(config.db, read_only=True) as store:
+    with reading(config.db) as store:
         window = default_window(store, parse_date(since, "--since"), parse_date(until, "--until"))
         rows = list_newcomers(store, window, repo) if window else []
     if as_json:

@@ -6,22 +6,21 @@ import tempfile
 from pathlib import Path
 from typing import Annotated
 
-import httpx
 import typer
-from rich.console import Console
 
-from catherd.cli.common import ConfigOption, DbOption, guarded
+from catherd.cli.common import ConfigOption, DbOption, LazyConsole, guarded
 from catherd.config import load_config
 from catherd.errors import InputError, SourceError
-from catherd.pipeline import import_gharchive
-from catherd.sources.github.repository import is_github, parse_slug
-from catherd.store.database import Store
 
-app = typer.Typer(help="Import data that comes as files.", no_args_is_help=True)
-console = Console()
+app = typer.Typer(
+    help="Import data that comes as files.", no_args_is_help=True, rich_markup_mode=None
+)
+console = LazyConsole()
 
 
 def _download(url: str, folder: Path) -> Path:
+    import httpx
+
     target = folder / url.rstrip("/").rsplit("/", 1)[-1]
     try:
         with httpx.stream("GET", url, follow_redirects=True, timeout=60) as response:
@@ -50,6 +49,10 @@ def gharchive(
     config_file: ConfigOption = None,
 ) -> None:
     """Import GH Archive events of the configured (or named) repositories."""
+    from catherd.pipeline import import_gharchive
+    from catherd.sources.github.repository import is_github, parse_slug
+    from catherd.store.database import Store
+
     config = load_config(config_file, db)
     repositories = {parse_slug(r) for r in repo or []}
     repositories |= {parse_slug(s.location) for s in config.repositories if is_github(s.location)}

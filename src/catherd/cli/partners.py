@@ -9,34 +9,32 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from catherd.cli.common import (
     ConfigOption,
     DbOption,
     JsonOption,
+    LazyConsole,
     emit_json,
     guarded,
     parse_date,
     print_rows,
+    reading,
 )
 from catherd.config import Config, load_config
 from catherd.errors import InputError
-from catherd.partners import book
-from catherd.partners.funding import Funding, runway
-from catherd.partners.priorities import flat, progress
-from catherd.partners.prospects import prospects, write_csv
-from catherd.partners.records import FILES, Agreement, Partner, read_folder
-from catherd.store.database import Store
 
 records_app = typer.Typer(
-    help="Partnership records: import, export, audit log.", no_args_is_help=True
+    help="Partnership records: import, export, audit log.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 partners_app = typer.Typer(
-    help="Sponsors and agreements, runway, prospects.", invoke_without_command=True
+    help="Sponsors and agreements, runway, prospects.",
+    invoke_without_command=True,
+    rich_markup_mode=None,
 )
-console = Console()
+console = LazyConsole()
 AsOfOption = Annotated[
     str | None, typer.Option("--as-of", help="The day to look from (YYYY-MM-DD).")
 ]
@@ -62,20 +60,30 @@ def import_records(
     config_file: ConfigOption = None,
 ) -> None:
     """Check the record files and make the store hold exactly them (nothing on error)."""
+    from catherd.partners import book
+    from catherd.partners.funding import Funding
+    from catherd.partners.records import kinds_in, read_folder
+    from catherd.pipeline import refresh_identities
+    from catherd.store.database import Store
+
     config = load_config(config_file, db)
     folder = records_folder(config, folder)
     incoming, problems = read_folder(folder)
     if problems:
         raise InputError("records not saved:\n  " + "\n  ".join(problems))
-    kinds = tuple(
-        kind for name, kinds in FILES.items() if (folder / name).is_file() for kind in kinds
-    )
     with Store(config.db) as store:
         changes = book.replace(
-            store, incoming, kinds, Funding.of(config), actor or getpass.getuser(), "import", force
+            store,
+            incoming,
+            kinds_in(folder),
+            Funding.of(config),
+            actor or getpass.getuser(),
+            "import",
+            force,
         )
+        refresh_identities(store, config)  # the funded team is the project's team
     for change in changes:
-        console.print(escape(f"{change.action:>8} {change.kind} {change.record_id}"))
+        console.print(f"{change.action:>8} {change.kind} {change.record_id}", markup=False)
     console.print(f"{len(changes)} change(s) recorded" if changes else "no change")
 
 
@@ -89,8 +97,10 @@ def export_records(
     config_file: ConfigOption = None,
 ) -> None:
     """Write the stored records as partners.toml, team.toml and priorities.toml."""
+    from catherd.partners import book
+
     config = load_config(config_file, db)
-    with Store(config.db, read_only=True) as store:
+    with reading(config.db) as store:
         for path in book.export(store, records_folder(config, folder)):
             console.print(f"wrote {path}")
 
@@ -104,8 +114,10 @@ def records_log(
     as_json: JsonOption = False,
 ) -> None:
     """Who changed which record, when, and which fields (latest first)."""
+    from catherd.partners import book
+
     config = load_config(config_file, db)
-    with Store(config.db, read_only=True) as store:
+    with reading(config.db) as store:
         rows = book.audit_log(store, limit)
     if as_json:
         emit_json(rows)
@@ -129,8 +141,11 @@ def partners(
     """Partners and their agreements."""
     if ctx.invoked_subcommand is not None:
         return
+    from catherd.partners import book
+    from catherd.partners.records import Agreement, Partner
+
     config = load_config(config_file, db)
-    with Store(config.db, read_only=True) as store:
+    with reading(config.db) as store:
         records = book.load(store)
     agreements = records.of(Agreement)
     rows = [
@@ -168,8 +183,11 @@ def runway_command(
     as_json: JsonOption = False,
 ) -> None:
     """Income against team costs per month, and months of runway in two scenarios."""
+    from catherd.partners import book
+    from catherd.partners.funding import Funding, runway
+
     config = load_config(config_file, db)
-    with Store(config.db, read_only=True) as store:
+    with reading(config.db) as store:
         records = book.load(store)
     result = runway(
         records, Funding.of(config), parse_date(as_of, "--as-of") or date.today(), months, renewals
@@ -223,8 +241,11 @@ def prospects_command(
     as_json: JsonOption = False,
 ) -> None:
     """Organisations whose people contribute but which fund nothing today."""
+    from catherd.partners import book
+    from catherd.partners.prospects import prospects, write_csv
+
     config = load_config(config_file, db)
-    with Store(config.db, read_only=True) as store:
+    with reading(config.db) as store:
         rows = prospects(store, book.load(store), parse_date(as_of, "--as-of"))[:limit]
     if as_json:
         emit_json(rows)
@@ -253,8 +274,10 @@ def team(
     db: DbOption = None, config_file: ConfigOption = None, as_json: JsonOption = False
 ) -> None:
     """The funded team: who, role, FTE, monthly cost, funded by, and the person it resolves to."""
+    from catherd.partners import book
+
     config = load_config(config_file, db)
-    with Store(config.db, read_only=True) as store:
+    with reading(config.db) as store:
         rows = book.team_rows(store, book.load(store))
     if as_json:
         emit_json(rows)
@@ -273,8 +296,11 @@ def priorities(
     db: DbOption = None, config_file: ConfigOption = None, as_json: JsonOption = False
 ) -> None:
     """Joint priorities and how far their linked issues and pull requests have come."""
+    from catherd.partners import book
+    from catherd.partners.priorities import flat, progress
+
     config = load_config(config_file, db)
-    with Store(config.db, read_only=True) as store:
+    with reading(config.db) as store:
         rows = progress(store, book.load(store))
     if as_json:
         emit_json(flat(rows))

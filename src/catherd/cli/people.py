@@ -4,29 +4,32 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.text import Text
 
-from catherd.cli.common import ConfigOption, DbOption, JsonOption, emit_json, guarded, print_rows
-from catherd.config import load_config
-from catherd.identity.overrides import (
-    IdentityRef,
-    Overrides,
-    record_distinct,
-    record_forget,
-    record_merge,
-    record_split,
+from catherd.cli.common import (
+    ConfigOption,
+    DbOption,
+    JsonOption,
+    LazyConsole,
+    emit_json,
+    guarded,
+    print_rows,
+    reading,
 )
-from catherd.identity.suggest import pending
-from catherd.pipeline import decide
-from catherd.store.database import Store
+from catherd.config import load_config
 
-app = typer.Typer(help="People, their identities and organisations.", invoke_without_command=True)
-console = Console()
+if TYPE_CHECKING:
+    from catherd.identity.overrides import IdentityRef
+    from catherd.store.database import Store
+
+app = typer.Typer(
+    help="People, their identities and organisations.",
+    invoke_without_command=True,
+    rich_markup_mode=None,
+)
+console = LazyConsole()
 
 _PEOPLE = """
 SELECT p.person_id, p.display_name, p.primary_email, p.is_bot, p.forgotten,
@@ -61,7 +64,7 @@ def people(
     if ctx.invoked_subcommand is not None:
         return
     config = load_config(config_file, db)
-    with Store(config.db, read_only=True) as store:
+    with reading(config.db) as store:
         rows = store.rows(_PEOPLE, [bots, search, search, search, limit])
         identities = _identities_by_person(store, [r["person_id"] for r in rows])
     for row in rows:
@@ -70,6 +73,8 @@ def people(
     if as_json:
         emit_json(rows)
         return
+    from rich.text import Text
+
     print_rows(
         "People",
         ("person", "name", "organisation", "contributions", "first", "last", "identities"),
@@ -106,8 +111,11 @@ def suggest_command(
 ) -> None:
     """Probable duplicate people, with the evidence. Nothing changes until you merge (or keep
     them apart with `catherd people distinct`)."""
+    from catherd.identity.overrides import Overrides
+    from catherd.identity.suggest import pending
+
     config = load_config(config_file, db)
-    with Store(config.db, read_only=True) as store:
+    with reading(config.db) as store:
         overrides = Overrides.load(config.overrides)
         found = pending(store.rows("SELECT * FROM identities"), overrides)[:limit]
         names = {r["person_id"]: r["display_name"] for r in store.rows("SELECT * FROM people")}
@@ -147,10 +155,14 @@ def _decide(
     record: Callable[[Path, list[IdentityRef]], None],
 ) -> None:
     """Check the identities, record the decision in the overrides file, and apply it."""
+    from catherd.pipeline import decide
+    from catherd.store.database import Store
+
     config = load_config(config_file, db)
     with Store(config.db) as store:
         refs, result = decide(store, config, texts, record, what)
-    console.print(escape(f"recorded in {config.overrides}: {what} {', '.join(map(str, refs))}"))
+    recorded = f"recorded in {config.overrides}: {what} {', '.join(map(str, refs))}"
+    console.print(recorded, markup=False)
     if result:
         console.print(f"{result.identities} identities now resolve into {result.people} people")
 
@@ -167,6 +179,8 @@ def merge(
     config_file: ConfigOption = None,
 ) -> None:
     """Record that these are one person (in the overrides file) and apply it."""
+    from catherd.identity.overrides import record_merge
+
     _decide(db, config_file, [first, *others], "merge",
             lambda path, refs: record_merge(path, refs, reason))  # fmt: skip
 
@@ -183,6 +197,8 @@ def distinct(
     config_file: ConfigOption = None,
 ) -> None:
     """Record that these are different people: they are no longer suggested as duplicates."""
+    from catherd.identity.overrides import record_distinct
+
     _decide(db, config_file, [first, *others], "keep apart",
             lambda path, refs: record_distinct(path, refs, reason))  # fmt: skip
 
@@ -198,6 +214,8 @@ def split(
     config_file: ConfigOption = None,
 ) -> None:
     """Record that an identity is its own person, whatever the automatic rules say."""
+    from catherd.identity.overrides import record_split
+
     _decide(db, config_file, [identity], "split",
             lambda path, refs: record_split(path, refs[0], reason))  # fmt: skip
 
@@ -214,5 +232,7 @@ def forget(
     config_file: ConfigOption = None,
 ) -> None:
     """Show a person nowhere by name or address (still counted, anonymously), on request."""
+    from catherd.identity.overrides import record_forget
+
     _decide(db, config_file, [who], "forget",
             lambda path, refs: record_forget(path, refs[0], hide, reason))  # fmt: skip

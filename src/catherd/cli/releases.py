@@ -7,10 +7,17 @@ from typing import Annotated
 
 import typer
 
-from catherd.cli.common import ConfigOption, DbOption, JsonOption, emit_json, guarded, print_rows
+from catherd.cli.common import (
+    ConfigOption,
+    DbOption,
+    JsonOption,
+    emit_json,
+    guarded,
+    print_rows,
+    reading,
+)
 from catherd.config import load_config
 from catherd.errors import InputError
-from catherd.store.database import Store
 
 RepoOption = Annotated[str | None, typer.Option("--repo", help="Only this repository (by name).")]
 
@@ -29,7 +36,7 @@ def releases(
     from catherd.community.releases import ReleaseBook
 
     config = load_config(config_file, db)
-    with Store(config.db, read_only=True) as store:
+    with reading(config.db) as store:
         book = ReleaseBook(store, str(config.mailmap) if config.mailmap else None)
         credits = [book.credits(r, reviewers=False) for r in book.releases(repo, all_tags)]
     rows = [c.summary() for c in credits]
@@ -116,7 +123,7 @@ def credits(
                 f"{compare}: no contributor list found (a Contributors or Authors list, or an "
                 "'including:' paragraph)"
             )
-    with Store(config.db, read_only=True) as store:
+    with reading(config.db) as store:
         book = ReleaseBook(store, str(config.mailmap) if config.mailmap else None)
         release = book.find(tag, repo)
         found = book.credits(release, since, coauthors=coauthors, current_names=current_names)

@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
-from catherd.cli.common import ConfigOption, DbOption, guarded, parse_date
+from catherd.cli.common import ConfigOption, DbOption, LazyConsole, guarded, parse_date, reading
 from catherd.config import Config, load_config
 from catherd.errors import InputError
-from catherd.metrics import Params
-from catherd.partners.funding import Funding
-from catherd.store.database import Store
+
+if TYPE_CHECKING:
+    from catherd.store.database import Store
 
 app = typer.Typer(
     help="Reports: the community report, or `report team` for the funded team's.",
     invoke_without_command=True,
+    rich_markup_mode=None,
 )
-console = Console()
+console = LazyConsole()
 
 
 def project_name(config: Config, store: Store) -> str:
@@ -51,11 +51,12 @@ def report(
     report.md."""
     if ctx.invoked_subcommand is not None:
         return
+    from catherd.metrics import Params
     from catherd.reports.community import write_report
 
     config = load_config(config_file, db)
     params = Params(parse_date(since, "--since"), parse_date(until, "--until"), by)
-    with Store(config.db, read_only=True) as store:
+    with reading(config.db) as store:
         paths = write_report(
             store, output, project_name(config, store), params, audience, config.overrides,
             config.mailmap,
@@ -83,13 +84,14 @@ def team_report(
     """What the funded team did in a period, with priorities and funding: HTML, Markdown, PDF."""
     from catherd.partners import book
     from catherd.partners.accountability import Period
+    from catherd.partners.funding import Funding
     from catherd.reports.team import AUDIENCES, write_team_report
 
     if audience not in (*AUDIENCES, "both"):
         raise InputError(f"--audience {audience!r}: choose public, sponsors or both")
     config = load_config(config_file, db)
     chosen = AUDIENCES if audience == "both" else (audience,)
-    with Store(config.db, read_only=True) as store:
+    with reading(config.db) as store:
         paths = write_team_report(
             store, book.load(store), Funding.of(config), output, Period.parse(period),
             config.upstream, project_name(config, store), chosen, pdf,

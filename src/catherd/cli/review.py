@@ -6,17 +6,21 @@ from dataclasses import asdict
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from catherd.cli.common import ConfigOption, DbOption, JsonOption, emit_json, guarded, print_rows
+from catherd.cli.common import (
+    ConfigOption,
+    DbOption,
+    JsonOption,
+    LazyConsole,
+    emit_json,
+    guarded,
+    print_rows,
+    reading,
+)
 from catherd.cli.triage import parse_moment
 from catherd.config import load_config
-from catherd.metrics import Params
-from catherd.metrics.runner import run_metric
-from catherd.store.database import Store
-from catherd.triage.reviewers import gini, suggest_reviewers
 
-console = Console()
+console = LazyConsole()
 
 
 @guarded
@@ -37,9 +41,11 @@ def reviewers(
     as_json: JsonOption = False,
 ) -> None:
     """Rank people to review a pull request, and say why for each."""
+    from catherd.triage.reviewers import suggest_reviewers
+
     config = load_config(config_file, db)
     moment = parse_moment(as_of) if as_of else None
-    with Store(config.db, read_only=True) as store:
+    with reading(config.db) as store:
         found = suggest_reviewers(store, number, repo, files, moment, limit=limit)
     if as_json:
         emit_json({
@@ -69,12 +75,16 @@ def workload(
     as_json: JsonOption = False,
 ) -> None:
     """How the review load is spread over the team, with its Gini coefficient."""
+    from catherd.metrics import Params
+    from catherd.metrics.runner import run_metric
+    from catherd.triage.reviewers import gini
+
     config = load_config(config_file, db)
     params = Params(
         since=parse_moment(since).date() if since else None,
         until=parse_moment(until).date() if until else None,
     )
-    with Store(config.db, read_only=True) as store:
+    with reading(config.db) as store:
         rows = run_metric(store, "review_load", params)
     spread = gini([r["reviews"] for r in rows])
     if as_json:

@@ -6,16 +6,21 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.text import Text
 
-from catherd.cli.common import ConfigOption, DbOption, JsonOption, emit_json, guarded, print_rows
+from catherd.cli.common import (
+    ConfigOption,
+    DbOption,
+    JsonOption,
+    LazyConsole,
+    emit_json,
+    guarded,
+    print_rows,
+    reading,
+)
 from catherd.config import load_config
 from catherd.errors import InputError
-from catherd.store.database import Store
-from catherd.triage.queue import TriageRules, triage_queue
 
-console = Console()
+console = LazyConsole()
 
 
 def parse_moment(value: str | None) -> datetime:
@@ -42,9 +47,13 @@ def triage(
     config_file: ConfigOption = None,
 ) -> None:
     """The issues and pull requests that need a person today, with the reason for each."""
+    from rich.text import Text
+
+    from catherd.triage.queue import TriageRules, triage_queue
+
     config = load_config(config_file, db)
     rules = TriageRules.from_config(config.triage)
-    with Store(config.db, read_only=True) as store:
+    with reading(config.db) as store:
         queue = triage_queue(store, rules, parse_moment(as_of), limit)
     if as_json:
         emit_json(queue)

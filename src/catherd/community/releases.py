@@ -27,8 +27,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-
 from catherd.community.ancestry import CommitGraph
 from catherd.errors import InputError, SourceError
 from catherd.identity.suggest import name_key
@@ -293,13 +291,13 @@ SELECT c.person_id, c.identity_id, i.name, i.email, i.mapped_name, count(DISTINC
        p.hidden OR p.forgotten AS unnamed
 FROM contributions c JOIN identities i USING (identity_id) JOIN people p
   ON p.person_id = c.person_id
-WHERE NOT c.is_bot AND c.role IN $roles AND c.sha IN (SELECT sha FROM range_shas)
+WHERE NOT c.is_bot AND c.role IN $roles AND c.sha IN (SELECT unnest($shas::VARCHAR[]))
 GROUP BY ALL
 """
 _PRIOR_IDENTITIES = """
 SELECT i.person_id, i.identity_id, i.name, i.email, i.mapped_name, p.name_key
 FROM identities i JOIN people p USING (person_id)
-WHERE i.identity_id IN (SELECT identity_id FROM before_ids)
+WHERE i.identity_id IN (SELECT unnest($ids::VARCHAR[]))
 """
 _LOGINS = """
 SELECT person_id, list(DISTINCT login ORDER BY login) AS logins FROM identities
@@ -312,16 +310,9 @@ def _contributors(
 ) -> tuple[list[Credit], int]:
     """The range's credits by name, and how many may not be named. ``before`` holds the
     identities that contributed before the range."""
-    store.con.register("range_shas", pa.table({"sha": pa.array(in_range, pa.string())}))
-    store.con.register(
-        "before_ids", pa.table({"identity_id": pa.array(sorted(before), pa.string())})
-    )
-    try:
-        current = store.rows(_RANGE_IDENTITIES, {"roles": roles})
-        prior = store.rows(_PRIOR_IDENTITIES)
-    finally:
-        store.con.unregister("range_shas")
-        store.con.unregister("before_ids")
+    # lists as parameters, not registered tables: the store may be the dashboard's snapshot
+    current = store.rows(_RANGE_IDENTITIES, {"roles": roles, "shas": in_range})
+    prior = store.rows(_PRIOR_IDENTITIES, {"ids": sorted(before)})
     name_of = names([*current, *prior])
     seen_people = {row["person_id"] for row in prior}
     seen_names = {name_key(name_of[row["identity_id"]]) for row in prior}
@@ -383,7 +374,7 @@ _REVIEWERS = """
 WITH prs AS (
     SELECT DISTINCT pr.repo, pr.number, i.author FROM gh_pr_commits pr
     JOIN gh_items i ON i.repo = pr.repo AND i.number = pr.number
-    WHERE pr.sha IN (SELECT sha FROM range_shas)
+    WHERE pr.sha IN (SELECT unnest($shas::VARCHAR[]))
 ),
 reviews AS (
     SELECT DISTINCT lower(r.reviewer) AS login, prs.repo, prs.number FROM gh_reviews r
@@ -404,11 +395,7 @@ def _reviewers(store: Store, in_range: list[str]) -> list[Credit] | None:
     """Who reviewed the range's pull requests; None when the store has no GitHub data."""
     if not store.scalar("SELECT count(*) FROM gh_items WHERE is_pr"):
         return None
-    store.con.register("range_shas", pa.table({"sha": pa.array(in_range, pa.string())}))
-    try:
-        rows = store.rows(_REVIEWERS)
-    finally:
-        store.con.unregister("range_shas")
+    rows = store.rows(_REVIEWERS, {"shas": in_range})
     return [
         Credit(
             r["name"] or r["login"],

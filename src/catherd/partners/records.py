@@ -273,6 +273,13 @@ def _explain(error: Any) -> str:
     return f"{place}: {message}" if place else message
 
 
+def kinds_in(folder: Path) -> tuple[str, ...]:
+    """The kinds of record whose files ``folder`` holds: an import replaces those only."""
+    return tuple(
+        kind for name, kinds in FILES.items() if (folder / name).is_file() for kind in kinds
+    )
+
+
 def read_folder(folder: Path) -> tuple[Records, list[str]]:
     """Read the record files present in ``folder`` (at least one must be)."""
     if not folder.is_dir():

@@ -36,16 +36,27 @@ class Store:
         self._use_utc()
         if not read_only:
             self._migrate()
-        elif self.schema_version() != SCHEMA_VERSION:
-            raise InputError(f"{self.path}: store schema is not version {SCHEMA_VERSION}")
+        elif (found := self.schema_version()) != SCHEMA_VERSION:
+            raise InputError(
+                f"{self.path}: store schema {found} is not this catherd's ({SCHEMA_VERSION}): "
+                + ("run `catherd sync` to upgrade it" if found < SCHEMA_VERSION
+                   else "use the catherd that wrote it")
+            )  # fmt: skip
 
     @classmethod
     def on_cursor(cls, store: Store) -> Store:
         """Another handle on an open store, with its own cursor (for another thread)."""
-        handle = cls.__new__(cls)
-        handle.path = store.path
-        handle.con = store.con.cursor()
+        handle = cls.over(store.path, store.con.cursor())
         handle._use_utc()  # a cursor does not inherit its connection's settings
+        return handle
+
+    @classmethod
+    def over(cls, path: Path, con: Any) -> Store:
+        """A handle on a connection opened elsewhere: a cursor, or (for the CLI while the
+        dashboard holds the file) an object answering ``execute`` and ``sql`` like one."""
+        handle = cls.__new__(cls)
+        handle.path = path
+        handle.con = con
         return handle
 
     def _use_utc(self) -> None:
@@ -94,8 +105,13 @@ class Store:
 
     # -- transactions ---------------------------------------------------------------------
     @contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """All statements inside commit together, or none do (also on Ctrl-C)."""
+    def transaction(self, versioned: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+        """All statements inside commit together, or none do (also on Ctrl-C).
+
+        ``versioned=False`` is for bookkeeping no kept answer reads (accounts, sessions): it
+        leaves the data version alone, so it neither makes answers stale nor conflicts with
+        a sync committing at the same time (both would update the version's row).
+        """
         self.con.execute("BEGIN TRANSACTION")
         try:
             yield self.con
@@ -103,6 +119,9 @@ class Store:
             self.con.execute("ROLLBACK")
             raise
         else:
+            if not versioned:
+                self.con.execute("COMMIT")
+                return
             # Every committed change moves the data version on: readers that keep answers
             # (the dashboard) know by it that theirs are stale.
             self.con.execute(

@@ -7,7 +7,7 @@ rebuilt from raw tables by the identity layer, so a corrected rule never needs a
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 MIGRATIONS: dict[int, list[str]] = {
     1: [
@@ -301,5 +301,22 @@ MIGRATIONS: dict[int, list[str]] = {
         # who share a display name (name_key) are one name in credits and newcomer lists.
         "ALTER TABLE people ADD COLUMN is_team BOOLEAN NOT NULL DEFAULT FALSE",
         "ALTER TABLE people ADD COLUMN name_key VARCHAR",
+    ],
+    6: [
+        # Dashboard sessions, kept on the server: the cookie carries only a random id, stored
+        # here as its SHA-256, so logging out, disabling an account or changing its role or
+        # password ends its sessions at once. The role is read from `users` on each request;
+        # a session whose user's role is no longer the role it was issued for is over. The
+        # address is the client's at login: addresses a user logged in from are "known".
+        """CREATE TABLE sessions (
+            id_hash VARCHAR PRIMARY KEY,
+            username VARCHAR NOT NULL,
+            role VARCHAR NOT NULL,
+            csrf VARCHAR NOT NULL,
+            address VARCHAR NOT NULL,
+            created_at TIMESTAMPTZ NOT NULL,
+            last_seen TIMESTAMPTZ NOT NULL,
+            revoked_at TIMESTAMPTZ
+        )""",
     ],
 }

@@ -27,6 +27,7 @@ from fastapi import Depends, FastAPI, Form, HTTPException, Request
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel
 
 from catherd.community.newcomers import list_newcomers
 from catherd.community.periods import default_window
@@ -42,19 +43,30 @@ from catherd.triage.queue import TriageRules, triage_queue
 from catherd.triage.reviewers import gini
 from catherd.web import community as community_pages
 from catherd.web import partners as partner_pages
-from catherd.web.assets import CHARTS_URL, charts_bundle
-from catherd.web.auth import (
-    SESSION_COOKIE,
+from catherd.web import readers
+from catherd.web.accounts import (
     SESSION_SECONDS,
-    LoginThrottle,
-    Sessions,
     User,
     add_user,
+    change_account,
     check_password,
+    end_session,
+    known_address,
+    list_accounts,
+    open_session,
+    session_user,
+)
+from catherd.web.assets import CHARTS_URL, charts_bundle
+from catherd.web.auth import (
+    LOGIN_COOKIE,
+    LOGIN_FORM_SECONDS,
+    SESSION_COOKIE,
+    LoginForms,
     require_admin,
     require_csrf,
 )
 from catherd.web.syncing import SyncRunner
+from catherd.web.throttle import LoginThrottle, client_address, is_trusted, trusted_networks
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 # Every template is HTML: escape everything (starlette's default escapes only files named
@@ -78,7 +90,7 @@ T = TypeVar("T")
 
 
 class Dashboard:
-    """State shared by requests: the store, the session signer, the login throttle."""
+    """State shared by requests: the store, the login form signer, the login throttle."""
 
     def __init__(
         self,
@@ -96,8 +108,9 @@ class Dashboard:
         secret = self.store.scalar("SELECT value FROM meta WHERE key = 'web_secret'")
         if not secret:
             raise InputError(f"{db}: this store has no web secret (open it once with catherd 2)")
-        self.sessions = Sessions(str(secret))
+        self.login_forms = LoginForms(str(secret))
         self.throttle = LoginThrottle()
+        self.trusted = trusted_networks(self.runner.config.web.get("trusted_proxies"))
         self.public = set(public)
         self.triage = triage or {}
         self._cache: OrderedDict[tuple[int, Hashable], Any] = OrderedDict()
@@ -167,6 +180,10 @@ def create_app(
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        private = SESSION_COOKIE in request.cookies or "authorization" in request.headers
+        if private or request.url.path == "/login":
+            # what a logged-in visitor (or the local CLI) sees may be the team's: keep none
+            response.headers.setdefault("Cache-Control", "no-store")
         return response
 
     @app.get(CHARTS_URL, include_in_schema=False)
@@ -176,7 +193,19 @@ def create_app(
         return Response(charts_bundle(), media_type="text/javascript", headers=headers)
 
     def current_user(request: Request) -> User | None:
-        return board.sessions.read(request.cookies.get(SESSION_COOKIE))
+        with board.handle() as store:
+            return session_user(store, request.cookies.get(SESSION_COOKIE))
+
+    def client(request: Request) -> str:
+        peer = request.client.host if request.client else "unknown"
+        return client_address(peer, request.headers.get("x-forwarded-for"), board.trusted)
+
+    def over_tls(request: Request) -> bool:
+        peer = request.client.host if request.client else ""
+        forwarded = request.headers.get("x-forwarded-proto", "")
+        return request.url.scheme == "https" or (
+            forwarded == "https" and is_trusted(peer, board.trusted)
+        )
 
     def page_access(name: str) -> Any:
         def check(request: Request, user: User | None = Depends(current_user)) -> User | None:
@@ -365,12 +394,15 @@ def create_app(
             bearer, board.local_token or ""
         )
 
+    readers.register(app, board, local_caller)
+
     @app.get("/admin", response_class=HTMLResponse)
     def admin(request: Request, user: User | None = Depends(current_user)) -> HTMLResponse:
         if user is None:
             raise HTTPException(303, headers={"Location": "/login?next=/admin"})
         require_admin(user)
-        accounts = board.query("SELECT username, role, created_at, disabled FROM users ORDER BY 1")
+        with board.handle() as store:
+            accounts = list_accounts(store)
         return render(request, "admin.html.j2", user, sync=board.runner.state, accounts=accounts)
 
     @app.post("/admin/sync")
@@ -390,22 +422,39 @@ def create_app(
         password: str = Form(""),
         user: User | None = Depends(current_user),
     ) -> Response:
-        """Add an account, or disable / enable one (never the administrator's own)."""
+        """Add an account, or disable / enable one or change its role (never the
+        administrator's own: that could leave nobody to undo it) or password."""
         admin_user = require_admin(user)
         require_csrf(admin_user, csrf)
+        account_change(admin_user.username, username, action, role, password)
+        return RedirectResponse("/admin", status_code=303)
+
+    def account_change(by: str | None, username: str, action: str, role: str, password: str) -> str:
+        """``by``: the administrator asking (None: the store's owner, through the CLI)."""
+        if username == by and action in ("disable", "enable", "role"):
+            raise HTTPException(422, f"cannot {action} your own account here")
         try:
             with board.handle() as handle:
                 if action == "add":
                     add_user(handle, username, password, role)
-                elif action in ("disable", "enable") and username != admin_user.username:
-                    with handle.transaction():
-                        handle.con.execute("UPDATE users SET disabled = ? WHERE username = ?",
-                                           [action == "disable", username])  # fmt: skip
-                else:
-                    raise InputError(f"cannot {action} {username!r}")
+                    return f"account {username} ({role}) saved"
+                return change_account(handle, username, action, role, password)
         except InputError as exc:
             raise HTTPException(422, str(exc)) from exc
-        return RedirectResponse("/admin", status_code=303)
+
+    @app.post("/api/admin/users/{username}")
+    def api_account(
+        username: str, request: Request, change: AccountChange,
+        user: User | None = Depends(current_user),
+    ) -> dict[str, str]:  # fmt: skip
+        """Add an account, or disable, enable, change the role or the password of one (the
+        CLI's `catherd users` while the dashboard holds the store, or an administrator)."""
+        by = None
+        if not local_caller(request):
+            by = require_admin(user).username
+            require_csrf(user, request.headers.get("x-csrf-token", ""))
+        answer = account_change(by, username, change.action, change.role, change.password)
+        return {"message": answer}
 
     @app.post("/api/admin/sync", status_code=202)
     def api_sync(request: Request, user: User | None = Depends(current_user)) -> dict[str, Any]:
@@ -428,9 +477,20 @@ def create_app(
         return dict(board.runner.state)
 
     # -- login ----------------------------------------------------------------------------
+    def login_page(
+        request: Request, next: str, error: str | None = None, status: int = 200
+    ) -> HTMLResponse:
+        """The form, with a token matching a nonce in a cookie (see web/auth.py)."""
+        nonce = request.cookies.get(LOGIN_COOKIE) or board.login_forms.nonce()
+        page = render(request, "login.html.j2", current_user(request), status, next=next,
+                      error=error, login_token=board.login_forms.token(nonce))  # fmt: skip
+        page.set_cookie(LOGIN_COOKIE, nonce, max_age=LOGIN_FORM_SECONDS, path="/login",
+                        httponly=True, samesite="lax", secure=over_tls(request))  # fmt: skip
+        return page
+
     @app.get("/login", response_class=HTMLResponse)
     def login_form(request: Request, next: str = "/") -> HTMLResponse:
-        return render(request, "login.html.j2", current_user(request), next=next, error=None)
+        return login_page(request, next)
 
     @app.post("/login")
     def login(
@@ -438,33 +498,35 @@ def create_app(
         username: str = Form(...),
         password: str = Form(...),
         next: str = Form("/"),
+        csrf: str = Form(""),
     ) -> Response:
-        client = request.client.host if request.client else "unknown"
-        keys = (f"ip:{client}", f"user:{username.lower()}")
-        if board.throttle.blocked(*keys):
-            return PlainTextResponse("too many failed logins: wait 15 minutes", status_code=429)
+        if not board.login_forms.valid(csrf, request.cookies.get(LOGIN_COOKIE)):
+            return login_page(request, next, "The form had expired: please log in again.", 403)
+        address = client(request)
+        wait = board.throttle.wait(address, username)
+        if wait > 0:
+            return PlainTextResponse(
+                f"too many failed logins from your address: try again in {wait:.0f} s",
+                status_code=429, headers={"Retry-After": str(int(wait) + 1)},
+            )  # fmt: skip
         with board.handle() as store:
+            if board.throttle.locked(username) and not known_address(store, username, address):
+                # a guess spread over many addresses: only addresses that logged in before
+                return PlainTextResponse(
+                    "too many failed logins for this account lately: log in from an address "
+                    "you used before, or try again in 15 minutes", status_code=429,
+                )  # fmt: skip
             role = check_password(store, username, password)
-        if role is None:
-            board.throttle.failed(*keys)
-            return render(
-                request,
-                "login.html.j2",
-                None,
-                401,
-                next=next,
-                error="Unknown user or wrong password.",
-            )
+            if role is None:
+                board.throttle.failed(address, username)
+                return login_page(request, next, "Unknown user or wrong password.", 401)
+            board.throttle.succeeded(address, username)
+            session_id = open_session(store, username, role, address)
         target = next if next.startswith("/") and not next.startswith("//") else "/"
         response = RedirectResponse(target, status_code=303)
-        response.set_cookie(
-            SESSION_COOKIE,
-            board.sessions.issue(username, role),
-            max_age=SESSION_SECONDS,
-            httponly=True,
-            samesite="lax",
-            secure=request.url.scheme == "https",
-        )
+        response.set_cookie(SESSION_COOKIE, session_id, max_age=SESSION_SECONDS, httponly=True,
+                            samesite="lax", secure=over_tls(request))  # fmt: skip
+        response.delete_cookie(LOGIN_COOKIE, path="/login")
         return response
 
     @app.post("/logout")
@@ -472,6 +534,8 @@ def create_app(
         request: Request, csrf: str = Form(""), user: User | None = Depends(current_user)
     ) -> Response:
         require_csrf(user, csrf)
+        with board.handle() as store:
+            end_session(store, request.cookies.get(SESSION_COOKIE, ""))
         response = RedirectResponse("/", status_code=303)
         response.delete_cookie(SESSION_COOKIE)
         return response
@@ -537,6 +601,15 @@ def metric_params(
 
 
 Rows = list[dict[str, Any]]
+
+
+class AccountChange(BaseModel):
+    """``POST /api/admin/users/{username}``: add (with role and password), disable, enable,
+    role or password."""
+
+    action: str
+    role: str = ""
+    password: str = ""
 
 
 def triage_data(board: Dashboard) -> dict[str, Any]:

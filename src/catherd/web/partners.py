@@ -28,6 +28,7 @@ from catherd.partners.records import (
     record_from_toml,
     record_toml,
 )
+from catherd.pipeline import refresh_identities
 from catherd.reports import charts
 from catherd.web.auth import User, require_admin, require_csrf
 
@@ -138,6 +139,8 @@ def register(
                         mine[record.id] = record
                     incoming = Records({**current.by_kind, kind: mine})
                     book.replace(store, incoming, (kind,), funding(), user.username, "dashboard")
+                    if kind == "member":  # the funded team is the project's team
+                        refresh_identities(store, board.runner.config)
             except InputError as exc:
                 problems = str(exc).splitlines()[1:] or [str(exc)]
         if problems:

@@ -19,8 +19,8 @@ from typing import Any
 import httpx
 
 from catherd.errors import SourceError
+from catherd.sources.github import DEFAULT_API_URL
 
-DEFAULT_API_URL = "https://api.github.com"
 _RETRY_STATUSES = {500, 502, 503, 504}
 _PERMANENT = {400: "bad request", 401: "bad credentials (check GITHUB_TOKEN)",
               403: "forbidden", 404: "not found (or private)", 410: "gone",

@@ -1,17 +1,18 @@
-"""Test utility: a local HTTP server replaying recorded real GitHub API exchanges.
+"""A local HTTP server replaying recorded real GitHub API exchanges (the demo and the tests).
 
-Recordings are PyGithub's ReplayData files (``../shared/data/github-api/pygithub``): each
-exchange is ten lines (scheme, method, host, port, path, request headers, request body,
-status, response headers, response body) and a blank line. The server answers on 127.0.0.1
-only, rewrites ``https://api.github.com`` in headers and bodies to its own address, and
-matches a request by method and path, with ``page`` as the only query parameter that
+Recordings are PyGithub's ReplayData files (the demo ships four in ``demo/data/github-api``,
+the tests read more from ``../shared/data/github-api/pygithub``): each exchange is ten lines
+(scheme, method, host, port, path, request headers, request body, status, response headers,
+response body) and a blank line. The server answers on 127.0.0.1 only, rewrites
+``https://api.github.com`` in headers (and bodies, unless told not to) to its own address,
+and matches a request by method and path, with ``page`` as the only query parameter that
 counts (the client asks for ``state=all&per_page=100``, the recordings used other
-parameters; the pages themselves are what was served).
+parameters; the pages themselves are what was served). An unrecorded path gets 404. ETags
+are honoured: a request whose ``If-None-Match`` equals the recorded ETag gets 304.
 
-Synthetic behaviour, labelled as such, can be layered on top for cases recordings lack:
-``script`` maps a path to answers served before the recorded one (a 503, a rate limit...),
-and ETags are honoured: a request whose ``If-None-Match`` equals the recorded ETag gets 304.
-A ``script`` key may name one page (``/path?page=5``); ``fallback`` answers unrecorded paths.
+Tests layer synthetic behaviour, labelled as such, on top for cases recordings lack:
+``script`` maps a path to answers served before the recorded one (a 503, a rate limit...);
+a ``script`` key may name one page (``/path?page=5``); ``fallback`` answers unrecorded paths.
 """
 
 from __future__ import annotations
@@ -64,6 +65,9 @@ class ReplayServer:
     bodies: list[bytes] = field(default_factory=list)  # request bodies, in request order
     # Synthetic answers for paths no recording has, e.g. an empty listing: (status, body).
     fallback: Callable[[str], tuple[int, bytes] | None] | None = None
+    # False: bodies as recorded (pagination follows headers, which are always rewritten), so
+    # a store gets the same payloads whichever port the server had
+    rewrite_bodies: bool = True
 
     def __post_init__(self) -> None:
         self.routes: dict[tuple[str, str, str], list[Exchange]] = defaultdict(list)
@@ -124,7 +128,8 @@ class ReplayServer:
 
     def _send(self, handler: BaseHTTPRequestHandler, status: int,
               headers: list[tuple[str, str]], body: bytes) -> None:  # fmt: skip
-        body = body.replace(b"https://api.github.com", self.url.encode())
+        if self.rewrite_bodies:
+            body = body.replace(b"https://api.github.com", self.url.encode())
         handler.send_response(status)
         for name, value in headers:
             if name.lower() in ("status", "content-length", "transfer-encoding", "connection",

@@ -1,0 +1,1 @@
+"""The sample project shipped with catherd (``data/``) and the demo store built from it."""
