@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from catherd.cli import decisions as decision_commands
 from catherd.cli import imports as import_commands
 from catherd.cli import partners as partner_commands
 from catherd.cli import people as people_commands
@@ -65,6 +66,7 @@ app.add_typer(partner_commands.partners_app, name="partners")
 app.add_typer(report_commands.app, name="report")
 app.command("team")(partner_commands.team)
 app.command("priorities")(partner_commands.priorities)
+app.add_typer(decision_commands.app, name="decisions")
 console = Console()
 
 
@@ -142,6 +144,8 @@ def print_sync_report(report: SyncReport) -> None:
     for location, message in report.failures:
         table.add_row(location, "[red]failed[/]", "", "", "", message)
     console.print(table)
+    for repository, documents in report.decisions:
+        console.print(f"decisions: {documents} documents read in {repository}")
     if report.identities:
         console.print(
             f"identities: {report.identities.identities} resolved into "
