@@ -4,7 +4,7 @@ Kinds, each with a one-line message naming the documents:
 
 - ``duplicate_number``: two or more documents (at HEAD or proposed in pull requests) of one
   process share a number;
-- ``title_number``: a document's title states another number than its path;
+- ``stated_number``: a document's header or title states another number than its path;
 - ``index_disagrees``: an index files a document under a status of another class than the
   document's own (an index section "Accepted" holding final proposals agrees);
 - ``listed_twice``: an index lists one document under several statuses;
@@ -28,7 +28,7 @@ from catherd.decisions.rules import DecisionRules
 from catherd.decisions.status import OPEN, agrees, same_status, status_class
 from catherd.store.database import Store
 
-KINDS = ("duplicate_number", "title_number", "index_disagrees", "listed_twice",
+KINDS = ("duplicate_number", "stated_number", "index_disagrees", "listed_twice",
          "index_without_document", "not_in_index", "no_status", "unknown_status", "stale",
          "vote_without_majority")  # fmt: skip
 
@@ -62,9 +62,9 @@ def inconsistencies(
                    + "; ".join(f"{_where(d)} ({d.title or 'untitled'})" for d in docs))  # fmt: skip
     heads = [d for d in decisions if d.ref == HEAD]
     for d in decisions:
-        if d.title_number is not None and d.number is not None and d.title_number != d.number:
-            report("title_number", [d], f"{_where(d)} is {d.label} by its path, but its title "
-                                        f"says {d.title_number}")  # fmt: skip
+        if d.stated_number is not None and d.number is not None and d.stated_number != d.number:
+            report("stated_number", [d], f"{_where(d)} is {d.label} by its path, but it says "
+                                         f"it is number {d.stated_number}")  # fmt: skip
     for d in heads:
         own = status_class(d.document_status, d.layout)
         if d.status_source_document == "document":

@@ -53,7 +53,7 @@ best AS (
 SELECT a.repo_id, a.ref, a.path, a.position, a.text,
        CASE WHEN b.people = 1 THEN b.person_id END AS person_id,
        CASE WHEN b.people = 1 THEN ['email', 'login', 'name'][b.rule] END AS matched_by,
-       p.display_name, p.hidden
+       p.display_name, p.hidden, p.forgotten
 FROM a
 LEFT JOIN best b USING (repo_id, ref, path, position)
 LEFT JOIN people p ON p.person_id = b.person_id AND b.people = 1
@@ -71,7 +71,7 @@ class Decision:
     number: int | None
     label: str
     title: str | None
-    title_number: int | None
+    stated_number: int | None
     document_status: str | None  # what the document itself says (or its layout implies)
     status_source_document: str  # document, layout or none
     type: str | None
@@ -141,7 +141,9 @@ class Decision:
             "status_class": self.status_class,
             "status_source": self.status_source,
             "type": self.type,
-            "authors": [{"name": a["name"], "person_id": a["person_id"]} for a in self.authors],
+            "authors": [
+                {k: a[k] for k in ("name", "as_written", "person_id")} for a in self.authors
+            ],
             "created": self.created,
             "resolved": self.resolved,
             "path": self.path,
@@ -164,7 +166,7 @@ def load_decisions(store: Store, repository: str | None = None) -> list[Decision
         decision = Decision(
             repo_id=row["repo_id"], repository=row["repository"], ref=row["ref"],
             path=row["path"], layout=row["layout"], number=row["number"], label=row["label"],
-            title=row["title"], title_number=row["title_number"],
+            title=row["title"], stated_number=row["stated_number"],
             document_status=row["status"], status_source_document=row["status_source"],
             type=row["type"], created=row["created"], created_source=row["created_source"],
             authors_source=row["authors_source"], resolution=row["resolution"],
@@ -187,6 +189,7 @@ def load_decisions(store: Store, repository: str | None = None) -> list[Decision
         found.authors.append({
             # a person who asked to be forgotten is shown as the identity layer names them
             "name": row["display_name"] if mapped else row["text"],
+            "as_written": row["display_name"] if mapped and row["forgotten"] else row["text"],
             "person_id": row["person_id"] if mapped and not row["hidden"] else None,
             "matched_by": row["matched_by"],
         })  # fmt: skip

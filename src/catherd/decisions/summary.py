@@ -73,6 +73,11 @@ def _detail(
     }  # fmt: skip
 
 
+def has_decisions(store: Store) -> bool:
+    """Whether any analysed repository holds decision documents."""
+    return bool(store.scalar("SELECT count(*) FROM decision_documents"))
+
+
 def decisions_taken(store: Store, start: date, end: date) -> list[dict[str, Any]]:
     """Status changes to a resolved class (accepted, final, active, rejected, withdrawn,
     superseded) on a main line in [start, end), oldest first."""

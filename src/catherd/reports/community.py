@@ -1,4 +1,5 @@
-"""The community report: headline numbers, trends, people and organisations, newcomers.
+"""The community report: headline numbers, trends, people and organisations, newcomers, and
+the decisions taken in the period (when the repositories hold proposals).
 
 It is computed from the same registered metrics as ``catherd metrics`` and written as a
 self-contained ``index.html`` (charts inlined as SVG, no network needed to open it) and a
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from catherd import __version__
+from catherd.decisions.summary import decisions_taken, has_decisions
 from catherd.metrics import REGISTRY, Params
 from catherd.metrics.base import WHOLE
 from catherd.metrics.runner import next_period, period_label, run_metric
@@ -197,8 +199,10 @@ def write_report(store: Store, output: Path, project: str, params: Params) -> li
         "definitions": [REGISTRY[n] for n in REGISTRY],
         "by": params.by,
         "period_label": period_label,
+        "has_decisions": has_decisions(store),
     }
     if window is not None:
+        context["decisions"] = decisions_taken(store, window.start, window.end)
         context["totals"] = _totals(store, window)
         context["tables"] = _tables(store, window)
         context["charts"] = _trends(store, params)

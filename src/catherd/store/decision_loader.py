@@ -47,7 +47,7 @@ def _rows(found: Scan, repo_id: int) -> dict[str, list[dict[str, Any]]]:
         facts = doc.facts
         rows["decision_documents"].append({
             **key, "layout": doc.layout, "number": doc.number, "label": doc.label,
-            "title": facts.title, "title_number": doc.title_number, "status": facts.status,
+            "title": facts.title, "stated_number": doc.stated_number, "status": facts.status,
             "status_source": doc.status_source, "type": facts.type, "created": facts.created,
             "created_source": doc.created_source, "authors_source": doc.authors_source,
             "resolution": facts.resolution, "pull_request": doc.pull_request, "sha": doc.sha,

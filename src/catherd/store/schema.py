@@ -298,7 +298,7 @@ MIGRATIONS: dict[int, list[str]] = {
             number INTEGER,
             label VARCHAR NOT NULL,
             title VARCHAR,
-            title_number INTEGER,
+            stated_number INTEGER,
             status VARCHAR,
             status_source VARCHAR NOT NULL,
             type VARCHAR,

@@ -57,7 +57,7 @@ class Document:
     number: int | None
     label: str
     facts: Facts
-    title_number: int | None  # the number the title itself states (SLEP017: ...)
+    stated_number: int | None  # the number its header (PEP: 8) or title (SLEP017: ...) states
     status_source: str  # document, layout (implied by where it is) or none
     authors_source: str  # document, git (the commit that added it) or none
     created_source: str  # document, git or none
@@ -152,12 +152,12 @@ def _document(
     form = layout.form or sniff(text, path)
     facts = interpret(read_header(text, form))
     number = found.number if found.number is not None else facts.number
-    title_number = None
+    stated_number = facts.number
     if facts.title and (m := _TITLE_NUMBER.match(facts.title)):
-        title_number = int(m.group(2))
+        stated_number = stated_number if stated_number is not None else int(m.group(2))
         facts.title = facts.title[m.end() :].strip() or facts.title
     elif facts.title and (m := re.match(r"^(\d+)\.\s+", facts.title)):  # ADR: "1. Record ..."
-        title_number = int(m.group(1))
+        stated_number = stated_number if stated_number is not None else int(m.group(1))
         facts.title = facts.title[m.end() :]
     if facts.title is None and layout.name == "rfc":
         facts.title = re.sub(r"^\d+-", "", PurePosixPath(path).stem).replace("-", " ").replace(
@@ -170,7 +170,7 @@ def _document(
     )
     return Document(
         ref=ref, path=path, layout=layout.name, form=form, number=number,
-        label=label_of(layout, number, found.prefix), facts=facts, title_number=title_number,
+        label=label_of(layout, number, found.prefix), facts=facts, stated_number=stated_number,
         status_source=status_source,
         authors_source="document" if facts.authors else "none",
         created_source="document" if facts.created else "none",
