@@ -262,6 +262,12 @@ def interpret(header: Header) -> Facts:
     )
 
 
+def status_of(text: str, form: str) -> str | None:
+    """The status alone (what a version in a document's history is read for)."""
+    header = read_header(text, form)
+    return clean_inline(_first(header.fields, STATUS_KEYS) or header.status_section)
+
+
 def _first(fields: dict[str, str], keys: tuple[str, ...]) -> str | None:
     for key in keys:
         value = fields.get(key)

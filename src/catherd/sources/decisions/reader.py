@@ -33,6 +33,7 @@ from catherd.sources.decisions.formats import (
     parse_author,
     read_header,
     sniff,
+    status_of,
 )
 from catherd.sources.decisions.indexes import Entry, read_index
 from catherd.sources.decisions.layouts import Match, index_candidates, label_of, match
@@ -138,6 +139,8 @@ def scan(repo: GitRepository, patterns: tuple[str, ...] = ()) -> Scan:
         result.index = []
         return result
     folders = sorted({_top(d.path) for d in result.documents} | set(indexes))
+    if 2 * sum(1 for p in paths if _top(p) in folders) > len(paths):
+        folders = []  # they hold most of the tree: a path filter would only slow git down
     _history(repo, head, result, indexes, folders)
     _creation(repo, head, result, folders)
     _proposed(repo, head, result, patterns)
@@ -244,14 +247,17 @@ def _history(
     docs = [d for d in result.documents if d.ref == HEAD]
     forms = {d.path: d.form for d in docs}
     touches = _touches(commits, [*forms, *indexes])
-    wanted = {(at[pos].sha, path): key for key, seen in touches.items() for pos, path in seen}
+    # read in git log's order, newest first: a pack's delta chains run that way, and
+    # reading file by file instead was five times slower on a PEP-sized history
+    order = sorted(((pos, path, key) for key, seen in touches.items() for pos, path in seen),
+                   key=lambda t: -t[0])  # fmt: skip
+    wanted = {(at[pos].sha, path): key for pos, path, key in order}
     statuses: dict[tuple[str, str], str | None] = {}
     listings: dict[tuple[str, str], list[Entry]] = {}
     for (sha, path), text in _blobs(repo, wanted):
         key = wanted[(sha, path)]
         if key in forms:
-            header = read_header(text, forms[key]) if text is not None else None
-            statuses[(sha, path)] = interpret(header).status if header else None
+            statuses[(sha, path)] = status_of(text, forms[key]) if text is not None else None
         else:
             listings[(sha, path)] = read_index(text or "", path)
     versions = {
@@ -447,7 +453,8 @@ def _blobs(
     if not wanted:
         return
     proc = subprocess.Popen(
-        [git_executable(), "--git-dir", str(repo.git_dir), "cat-file", "--batch"],
+        # --buffer: git flushes once its buffer is full, not after every object
+        [git_executable(), "--git-dir", str(repo.git_dir), "cat-file", "--batch", "--buffer"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     assert proc.stdin is not None and proc.stdout is not None
