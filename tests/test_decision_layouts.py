@@ -24,7 +24,7 @@ from catherd.decisions.log import load_decisions
 from catherd.decisions.rules import DecisionRules
 from catherd.decisions.summary import decision_details, decision_log
 from catherd.errors import InputError, SourceError
-from catherd.pipeline import import_gharchive, sync
+from catherd.pipeline import import_gharchive, refresh_identities, sync
 from catherd.sources.decisions.formats import parse_author, parse_date
 from catherd.store.database import Store
 
@@ -387,3 +387,21 @@ def test_header_details() -> None:
     assert parse_author("Random J. User <Address@Dom.ain>").email == "address@dom.ain"
     assert parse_author("Jane Doe (@jdoe)").login == "jdoe"
     assert parse_author("@jdoe").text == "@jdoe"
+
+
+def test_an_author_who_asked_to_be_forgotten_is_anonymous_here_too(
+    store_path: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "s.duckdb"
+    db.write_bytes(store_path.read_bytes())
+    overrides = tmp_path / "identities.toml"
+    overrides.write_text('[[forget]]\nidentity = "grace@example.org"\nhide = false\n')
+    with Store(db) as store:
+        refresh_identities(store, Config(root=tmp_path, db=db, overrides=overrides), force=True)
+        decisions = {d.label: d for d in load_decisions(store)}
+    # credited by git (RFC 2) or named in the text and matched by her unique name (JEP 2)
+    for label in ("RFC 2", "JEP 2"):
+        author = decisions[label].authors[0]
+        assert author["name"] == author["as_written"] == "Anonymous contributor", label
+    listing = json.dumps([d.summary() for d in decisions.values()])
+    assert "Grace Hopper" not in listing and "grace@example.org" not in listing

@@ -162,9 +162,8 @@ def _document(
     elif facts.title and (m := re.match(r"^(\d+)\.\s+", facts.title)):  # ADR: "1. Record ..."
         stated_number = stated_number if stated_number is not None else int(m.group(1))
         facts.title = facts.title[m.end() :]
-    if facts.title is None and layout.name == "rfc":
-        facts.title = re.sub(r"^\d+-", "", PurePosixPath(path).stem).replace("-", " ").replace(
-            "_", " ")  # fmt: skip
+    if facts.title is None and layout.name == "rfc":  # "text/0001-private-fields.md"
+        facts.title = " ".join(re.split(r"[-_]", PurePosixPath(path).stem)[1:]) or None
     status_source = "document" if facts.status else "none"
     if facts.status is None and layout.implied_status:
         facts.status, status_source = layout.implied_status, "layout"
