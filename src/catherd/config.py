@@ -73,6 +73,14 @@ organisations = "organisations.toml"
 # rates = {{ USD = 0.92, GBP = 1.17 }}   # 1 USD = 0.92 EUR
 # balance = 0                          # cash in hand at the start of the current month
 
+# The decision log (`catherd decisions`): SLEPs, PEPs, NEPs, KEPs, JEPs/SPECs, Rust RFCs and
+# ADRs are found without configuration; name other layouts here (globs, * crosses folders).
+[decisions]
+# paths = ["governance/proposals/*.md"]
+# voters = ["login1", "login2"]   # who may vote (default: [triage] team, else anyone)
+# majority = 0.667                # share of the votes cast a vote needs to pass
+# stale_days = 365                # a draft or proposal under review unchanged this long
+
 # The accountability report (`catherd report team`): repositories of other projects where
 # the funded team's work counts as upstream work (sync them like any repository).
 [report]
@@ -127,6 +135,7 @@ class Config:
     records: Path | None = None  # the folder of partnership records ([records] folder)
     upstream: list[str] = field(default_factory=list)  # [report] upstream: owner/name, ...
     team: list[str] = field(default_factory=list)  # [team] members: identity references
+    decisions: dict[str, Any] = field(default_factory=dict)  # [decisions]: paths, voters...
 
     @property
     def cache_dir(self) -> Path:
@@ -178,6 +187,7 @@ def load_config(path: Path | None = None, db: Path | None = None) -> Config:
     config.triage = _table(data, "triage", path)
     config.web = _table(data, "web", path)
     config.funding = _table(data, "funding", path)
+    config.decisions = _table(data, "decisions", path)
     config.records = root / str(_table(data, "records", path).get("folder", "records"))
     upstream = _table(data, "report", path).get("upstream", [])
     if not isinstance(upstream, list) or not all(isinstance(u, str) for u in upstream):

@@ -24,10 +24,12 @@ from catherd.identity.organisations import OrganisationMap
 from catherd.identity.overrides import IdentityRef, Overrides
 from catherd.identity.resolve import PERSON_ID, ResolveResult, resolve_identities
 from catherd.identity.suggest import pending
+from catherd.sources.decisions.layouts import check_patterns
 from catherd.sources.git.repository import default_name, open_repository
 from catherd.sources.github.client import Clock, GitHubClient
 from catherd.sources.github.repository import GitHubRepository, is_github, parse_slug
 from catherd.store.database import Store
+from catherd.store.decision_loader import sync_decisions
 from catherd.store.gharchive_loader import ImportResult, import_archives
 from catherd.store.git_loader import GitSyncResult, Progress, sync_git_repository
 from catherd.store.github_loader import GitHubSyncResult, sync_github_repository
@@ -43,6 +45,7 @@ class SyncReport:
     failures: list[tuple[str, str]] = field(default_factory=list)
     identities: ResolveResult | None = None
     pending_duplicates: int = 0  # probable duplicate people nobody decided about yet
+    decisions: list[tuple[str, int]] = field(default_factory=list)  # (repository, documents)
 
 
 def sync(
@@ -58,6 +61,7 @@ def sync(
     # Load the decision files first: a typo in them must fail before anything is written.
     overrides = Overrides.load(config.overrides)
     organisations = OrganisationMap.load(config.organisations)
+    patterns = check_patterns(config.decisions.get("paths"), str(config.source or "[decisions]"))
     slugs = [(spec, parse_slug(spec.location)) for spec in specs if is_github(spec.location)]
     opened = [(spec, open_repository(spec.location, config.cache_dir))
               for spec in specs if not is_github(spec.location)]  # fmt: skip
@@ -79,7 +83,11 @@ def sync(
                 result.repository = name
                 if not result.unchanged:
                     store.bump_raw_version()
+                # in the same transaction: documents never disagree with the commits stored
+                documents = sync_decisions(store, repo, repo_id, patterns)
             report.repositories.append(result)
+            if documents is not None:
+                report.decisions.append((name, documents))
         except CatherdError as exc:
             if stop_on_error:
                 raise

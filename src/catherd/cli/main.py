@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from catherd.cli import community as community_commands
+from catherd.cli import decisions as decision_commands
 from catherd.cli import demo as demo_commands
 from catherd.cli import imports as import_commands
 from catherd.cli import partners as partner_commands
@@ -86,6 +87,7 @@ app.command("team")(partner_commands.team)
 app.command("priorities")(partner_commands.priorities)
 app.command("releases")(release_commands.releases)
 app.command("credits")(release_commands.credits)
+app.add_typer(decision_commands.app, name="decisions")
 console = LazyConsole()
 
 
@@ -204,6 +206,8 @@ def print_sync_report(report: SyncReport) -> None:
     for location, message in report.failures:
         table.add_row(escape(location), "[red]failed[/]", "", "", "", escape(message))
     console.print(table)
+    for repository, documents in report.decisions:
+        console.print(f"decisions: {documents} documents read in {repository}")
     if report.identities:
         console.print(
             f"identities: {report.identities.identities} resolved into "

@@ -1,4 +1,5 @@
-"""The community report: headline numbers, trends, people and organisations, newcomers.
+"""The community report: headline numbers, trends, people and organisations, newcomers, and
+the decisions taken in the period (when the repositories hold proposals).
 
 It is computed from the same registered metrics as ``catherd metrics`` and written as a
 self-contained ``index.html`` (charts inlined as SVG, no network needed to open it) and a
@@ -16,6 +17,7 @@ from catherd.community.contributors import top_contributors
 from catherd.community.newcomers import list_newcomers
 from catherd.community.periods import Window, default_window
 from catherd.community.releases import Credits, ReleaseBook
+from catherd.decisions.summary import decisions_taken, has_decisions
 from catherd.errors import InputError
 from catherd.identity.overrides import Overrides
 from catherd.identity.suggest import pending
@@ -185,8 +187,10 @@ def write_report(
         "audience": audience,
         "by": params.by,
         "period_label": period_label,
+        "has_decisions": has_decisions(store),
     }
     if window is not None:
+        context["decisions"] = decisions_taken(store, window.start, window.end)
         context["totals"] = _totals(store, window)
         context["tables"] = _tables(store, window)
         context["charts"] = _trends(store, params)

@@ -7,7 +7,7 @@ rebuilt from raw tables by the identity layer, so a corrected rule never needs a
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 MIGRATIONS: dict[int, list[str]] = {
     1: [
@@ -317,6 +317,82 @@ MIGRATIONS: dict[int, list[str]] = {
             created_at TIMESTAMPTZ NOT NULL,
             last_seen TIMESTAMPTZ NOT NULL,
             revoked_at TIMESTAMPTZ
+        )""",
+    ],
+    7: [
+        # Decision documents (SLEPs, PEPs, KEPs, RFCs...) as a repository states them, read
+        # from git by sources/decisions at each sync that moved HEAD or a pull-request head.
+        # ref is HEAD, or refs/pull/N/head for a proposal found only in that pull request.
+        """CREATE TABLE decision_documents (
+            repo_id INTEGER NOT NULL,
+            ref VARCHAR NOT NULL,
+            path VARCHAR NOT NULL,
+            layout VARCHAR NOT NULL,
+            number INTEGER,
+            label VARCHAR NOT NULL,
+            title VARCHAR,
+            stated_number INTEGER,
+            status VARCHAR,
+            status_source VARCHAR NOT NULL,
+            type VARCHAR,
+            created VARCHAR,
+            created_source VARCHAR NOT NULL,
+            authors_source VARCHAR NOT NULL,
+            resolution VARCHAR,
+            pull_request INTEGER,
+            sha VARCHAR NOT NULL,
+            fields JSON NOT NULL,
+            PRIMARY KEY (repo_id, ref, path)
+        )""",
+        # Authors as written; they are matched to people when read, so a rebuilt identity
+        # table is never out of step with them.
+        """CREATE TABLE decision_authors (
+            repo_id INTEGER NOT NULL,
+            ref VARCHAR NOT NULL,
+            path VARCHAR NOT NULL,
+            position SMALLINT NOT NULL,
+            text VARCHAR NOT NULL,
+            name VARCHAR,
+            email VARCHAR,
+            login VARCHAR,
+            PRIMARY KEY (repo_id, ref, path, position)
+        )""",
+        """CREATE TABLE decision_links (
+            repo_id INTEGER NOT NULL,
+            ref VARCHAR NOT NULL,
+            path VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL,
+            target VARCHAR NOT NULL,
+            url VARCHAR,
+            found_in VARCHAR NOT NULL
+        )""",
+        # Each main-line commit that changed a document or the index listing it, with the
+        # status each stated then: the status history is derived from these rows.
+        """CREATE TABLE decision_changes (
+            repo_id INTEGER NOT NULL,
+            ref VARCHAR NOT NULL,
+            path VARCHAR NOT NULL,
+            position INTEGER NOT NULL,
+            sha VARCHAR NOT NULL,
+            committed_at TIMESTAMPTZ NOT NULL,
+            subject VARCHAR NOT NULL,
+            path_then VARCHAR NOT NULL,
+            touched BOOLEAN NOT NULL,
+            doc_status VARCHAR,
+            index_status VARCHAR,
+            PRIMARY KEY (repo_id, ref, path, position)
+        )""",
+        # Index files' entries at HEAD; path is the document an entry resolves to, if any.
+        """CREATE TABLE decision_index (
+            repo_id INTEGER NOT NULL,
+            index_path VARCHAR NOT NULL,
+            position INTEGER NOT NULL,
+            number INTEGER,
+            target VARCHAR,
+            title VARCHAR,
+            status VARCHAR NOT NULL,
+            path VARCHAR,
+            PRIMARY KEY (repo_id, index_path, position)
         )""",
     ],
 }

@@ -1,0 +1,1 @@
+"""The decision log: proposals, their statuses over time, votes, and what disagrees."""

@@ -1,0 +1,1 @@
+"""Decision documents (SLEPs, PEPs, NEPs, KEPs, Rust RFCs, ADRs...) read from git."""
