@@ -9,6 +9,8 @@ All locations are checked before anything is written: a bad path changes nothing
 
 from __future__ import annotations
 
+import fnmatch
+import glob
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,8 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from catherd import __version__
-from catherd.config import Config, RepositorySpec
-from catherd.errors import CatherdError
+from catherd.config import Config, LogSite, RepositorySpec
+from catherd.errors import CatherdError, InputError
 from catherd.identity.organisations import OrganisationMap
 from catherd.identity.overrides import Overrides
 from catherd.identity.resolve import ResolveResult, resolve_identities
@@ -28,6 +30,9 @@ from catherd.store.database import Store
 from catherd.store.gharchive_loader import ImportResult, import_archives
 from catherd.store.git_loader import GitSyncResult, Progress, sync_git_repository
 from catherd.store.github_loader import GitHubSyncResult, sync_github_repository
+from catherd.store.visitor_keys import VisitorKeys, default_key_file
+from catherd.store.weblog_loader import ImportResult as LogImportResult
+from catherd.store.weblog_loader import LogSource, import_logs
 
 ProgressFactory = Callable[[str], Progress]
 
@@ -38,6 +43,7 @@ class SyncReport:
     github: list[GitHubSyncResult] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)
     identities: ResolveResult | None = None
+    traffic: LogImportResult | None = None
 
 
 def sync(
@@ -48,8 +54,10 @@ def sync(
     stop_on_error: bool = True,
     skip_missing_objects: bool = False,
     github_clock: Clock | None = None,
+    logs: bool = False,
 ) -> SyncReport:
-    """Ingest ``specs`` (checked first), then bring identity tables up to date."""
+    """Ingest ``specs`` (checked first), then bring identity tables up to date; with
+    ``logs``, also import the access logs of ``[traffic]`` sites."""
     # Load the decision files first: a typo in them must fail before anything is written.
     overrides = Overrides.load(config.overrides)
     organisations = OrganisationMap.load(config.organisations)
@@ -82,7 +90,56 @@ def sync(
     if slugs:
         _sync_github(store, config, slugs, report, progress, stop_on_error, github_clock)
     report.identities = refresh_identities(store, config, overrides, organisations)
+    if logs and config.traffic.sites:
+        try:
+            report.traffic = import_traffic(store, config)
+        except CatherdError as exc:
+            if stop_on_error:
+                raise
+            report.failures.append(("[traffic]", str(exc)))
     return report
+
+
+def import_traffic(
+    store: Store,
+    config: Config,
+    files: list[Path] | None = None,
+    site: str | None = None,
+    log_format: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> LogImportResult:
+    """Import access logs: ``files`` (for ``site``), or else every log of ``[traffic]``."""
+    settings = config.traffic
+    if files:
+        sources = []
+        for path in files:
+            owner = _site_of(path, settings.sites, site)
+            chosen = log_format or (owner.format if owner else None) or settings.format
+            sources.append(LogSource(path, owner.name if owner else site or "web", chosen))
+    else:
+        sources = [
+            LogSource(Path(found), entry.name, entry.format or settings.format)
+            for entry in settings.sites
+            for pattern in entry.logs
+            for found in sorted(glob.glob(pattern))
+        ]
+    keys = VisitorKeys(settings.keys or default_key_file(config.db), settings.keep_keys_days)
+    return import_logs(store, sources, keys, progress)
+
+
+def _site_of(path: Path, sites: tuple[LogSite, ...], named: str | None) -> LogSite | None:
+    """The configured site a file belongs to: the one named, else the one whose globs match
+    it, else the only one."""
+    if named is not None:
+        return next((s for s in sites if s.name == named), None)
+    resolved = str(path.resolve())
+    matching = [s for s in sites if any(fnmatch.fnmatch(resolved, g) for g in s.logs)]
+    if matching:
+        return matching[0]
+    if len(sites) > 1:
+        names = ", ".join(s.name for s in sites)
+        raise InputError(f"{path}: which site is it? name it with --site ({names})")
+    return sites[0] if sites else None
 
 
 def _sync_github(

@@ -21,6 +21,7 @@ from catherd.cli import partners as partner_commands
 from catherd.cli import people as people_commands
 from catherd.cli import reports as report_commands
 from catherd.cli import review as review_commands
+from catherd.cli import traffic as traffic_commands
 from catherd.cli import web as web_commands
 from catherd.cli.common import (
     ConfigOption,
@@ -65,6 +66,7 @@ app.add_typer(partner_commands.partners_app, name="partners")
 app.add_typer(report_commands.app, name="report")
 app.command("team")(partner_commands.team)
 app.command("priorities")(partner_commands.priorities)
+app.add_typer(traffic_commands.app, name="traffic")
 console = Console()
 
 
@@ -142,6 +144,10 @@ def print_sync_report(report: SyncReport) -> None:
     for location, message in report.failures:
         table.add_row(location, "[red]failed[/]", "", "", "", message)
     console.print(table)
+    if report.traffic:
+        read = [f for f in report.traffic.files if f.state in ("new", "grown")]
+        console.print(f"access logs: {report.traffic.requests:,} requests from {len(read)} "
+                      f"new or grown file(s) of {len(report.traffic.files)}")  # fmt: skip
     if report.identities:
         console.print(
             f"identities: {report.identities.identities} resolved into "
@@ -219,13 +225,14 @@ def sync_command(
         return
     with Store(config.db) as store:
         specs = config.repositories or known_repositories(store)
-        if not specs:
+        if not specs and not config.traffic.sites:
             errors.print(
                 "nothing to sync: name repositories in catherd.toml or run `catherd analyze`"
             )
             raise typer.Exit(2)
         with sync_progress() as progress:
-            report = sync(store, config, specs, progress, False, skip_missing_objects, COUNTDOWN)
+            report = sync(store, config, specs, progress, False, skip_missing_objects, COUNTDOWN,
+                          logs=True)  # fmt: skip
         print_sync_report(report)
         if report.failures:
             raise typer.Exit(3)

@@ -1,7 +1,7 @@
 """The dashboard application: pages and ``/api/`` on one store connection (a cursor each).
 
 Who sees what: anonymous visitors see the pages named public in ``[web] public`` (default:
-the overview, the metrics explorer and the supporters), with names but never e-mail
+the overview, the metrics explorer, the supporters and traffic), with names but never e-mail
 addresses; viewers see every community page; the team also sees addresses, the triage queue
 and the partnership pages (``web/partners.py``), which admins edit. The API answers the same
 data as the pages under the same rules (its OpenAPI spec is at ``/api/openapi.json``).
@@ -39,6 +39,7 @@ from catherd.store.inventory import status_data
 from catherd.triage.queue import TriageRules, triage_queue
 from catherd.triage.reviewers import gini
 from catherd.web import partners as partner_pages
+from catherd.web import traffic as traffic_pages
 from catherd.web.assets import CHARTS_URL, charts_bundle
 from catherd.web.auth import (
     SESSION_COOKIE,
@@ -62,7 +63,7 @@ TEMPLATES.env.globals["charts_url"] = CHARTS_URL
 TEMPLATES.env.filters["money"] = lambda value: (
     f"{Decimal(value):,.0f}" if Decimal(value) % 1 == 0 else f"{Decimal(value):,.2f}"
 )
-DEFAULT_PUBLIC = ("overview", "metrics", "supporters")
+DEFAULT_PUBLIC = ("overview", "metrics", "supporters", "traffic")
 # Pages load scripts from here only; Vega compiles its expressions with Function(), hence
 # 'unsafe-eval'; styles are inline in the templates.
 CONTENT_SECURITY_POLICY = (
@@ -296,6 +297,7 @@ def create_app(
         return user
 
     partner_pages.register(app, board, render, team_access, page_access)
+    traffic_pages.register(app, board, render, page_access)
 
     @app.get("/triage", response_class=HTMLResponse)
     def triage_page(request: Request, user: User = Depends(team_access)) -> HTMLResponse:
