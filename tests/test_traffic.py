@@ -464,3 +464,54 @@ def test_cli_import_of_a_missing_file_is_one_clear_line(tmp_path: Path) -> None:
         app, ["traffic", "import", str(tmp_path / "nope.log"), "--db", str(tmp_path / "s.duckdb")]
     )
     assert result.exit_code == 2 and "nope.log: no such file" in result.output
+
+
+# -- report and dashboard ----------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def traffic_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("traffic")
+    with Store(folder / "s.duckdb") as store:
+        load(store, folder, APACHE)
+    return folder / "s.duckdb"
+
+
+def test_dashboard_page_and_api_are_public_and_draw_the_api_numbers(traffic_store: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from catherd.web.app import create_app
+
+    client = TestClient(create_app(traffic_store), base_url="http://127.0.0.1")
+    page = client.get("/traffic")
+    assert page.status_code == 200 and "Most read pages" in page.text
+    assert '<a href="/traffic">Traffic</a>' in page.text
+    api = client.get("/api/traffic?by=day").json()
+    with client.app.state.board.handle() as store:
+        assert api["rows"] == json.loads(json.dumps(traffic_summary(store, "day"), default=str))
+    day = client.get("/traffic?by=day")
+    spec = json.loads(re.search(r'<script type="application/json">(.*?)</script>', day.text,
+                                re.S).group(1))  # fmt: skip
+    drawn = {(v["period"], v["series"]): v["value"] for v in spec["data"]["values"]}
+    assert drawn == {
+        **{(r["period"], "Visitors (browsers)"): r["browser_visitors"] for r in api["rows"]},
+        **{(r["period"], "Page views"): r["page_views"] for r in api["rows"]},
+    }
+    assert api["totals"]["visitors"] == 2_095 and api["pages"] and api["downloads"]
+    assert client.get("/api/traffic?by=year").status_code == 422
+
+
+def test_community_report_has_a_traffic_section_only_with_traffic(
+    traffic_store: Path, tmp_path: Path
+) -> None:
+    from catherd.metrics import Params
+    from catherd.reports.community import write_report
+
+    with Store(traffic_store) as store:  # the dashboard above holds it read-write
+        written = write_report(store, tmp_path / "with", "demo", Params())
+        totals = traffic_totals(store)
+    html = (tmp_path / "with" / "index.html").read_text()
+    assert "Website traffic" in html and f"{totals['page_views']:,}" in html
+    assert tmp_path / "with" / "charts" / "traffic.svg" in written
+    assert "![Website traffic](charts/traffic.svg)" in (tmp_path / "with" / "report.md").read_text()
+    with Store(tmp_path / "empty.duckdb") as store:
+        write_report(store, tmp_path / "without", "demo", Params())
+    assert "Website traffic" not in (tmp_path / "without" / "index.html").read_text()

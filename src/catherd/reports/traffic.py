@@ -3,6 +3,7 @@ community report (present only when the store holds access logs for the report's
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from catherd.reports import charts
@@ -17,10 +18,24 @@ from catherd.traffic.figures import (
 
 
 def traffic_chart(rows: list[dict[str, Any]], by: str = "month") -> charts.Spec:
-    """Visitors using a browser and the pages they read, per period (bots and tools apart)."""
-    points = [{**r, "period": r["period"].isoformat()} for r in rows]
+    """Visitors using a browser and the pages they read, per period (bots and tools apart).
+
+    A period without logs breaks the lines: no log is no measurement, not zero visitors.
+    """
+    known = {r["period"]: r for r in rows}
+    points, period = [], min(known, default=None)
+    while period is not None and period <= max(known):
+        row = known.get(period, {"browser_visitors": None, "page_views": None})
+        points.append({**row, "period": period.isoformat()})
+        period = _next(period, by)
     series = {"browser_visitors": "Visitors (browsers)", "page_views": "Page views"}
     return charts.line_chart(points, "period", series, f"Website traffic per {by}", "per " + by)
+
+
+def _next(period: date, by: str) -> date:
+    if by == "month":
+        return date(period.year + period.month // 12, period.month % 12 + 1, 1)
+    return period + timedelta(days=7 if by == "week" else 1)
 
 
 def traffic_section(store: Store, scope: Scope) -> dict[str, Any] | None:
