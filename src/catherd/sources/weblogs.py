@@ -72,14 +72,22 @@ _NGINX_VARIABLE = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
 _QUOTED = r'(?:[^"\\]|\\.)*'  # a quoted field's content; \" inside does not end it
 
 
+# RE2 extracts groups with its fast one-pass engine only up to 4 groups per expression (3x
+# faster here than the general engine): fields are extracted 4 at a time, each expression
+# stopping after its last field, and one capture-free match checks the whole line.
+_GROUPS_PER_EXPRESSION = 4
+
+
 @dataclass(frozen=True)
 class LogFormat:
-    """A format as an RE2 expression whose groups are ``fields``, in order."""
+    """A format as RE2 expressions: ``pattern`` matches a whole line (its groups are
+    ``fields``, in order); ``extractors`` pull the same fields out, a few per expression."""
 
     name: str
     spec: str
     pattern: str
     fields: tuple[str, ...]
+    extractors: tuple[tuple[str, tuple[str, ...]], ...]
     iso_time: bool = False  # $time_iso8601 instead of [10/Oct/2000:13:55:36 -0700]
 
 
@@ -106,42 +114,53 @@ def log_format(spec: str, name: str = "custom") -> LogFormat:
             tokens.append((kept or (None if match.group(1) else _APACHE.get(match.group(2))),
                            match.group(0)))  # fmt: skip
     tokens.append(spec[position:])
-    pattern, fields = ["^"], []
+    parts: list[tuple[str, str | None]] = []  # expression pieces, and the field each captures
     for index, token in enumerate(tokens):
         if isinstance(token, str):
             if index == len(tokens) - 1 and token.endswith('"'):
                 # a line cut inside its last quoted field still counts (GoAccess counts it)
-                pattern.append(re.escape(token[:-1]) + '(?:"|$)')
+                parts.append((re.escape(token[:-1]) + '(?:"|$)', None))
             else:
-                pattern.append(re.escape(token))
+                parts.append((re.escape(token), None))
             continue
         kept, directive = token
-        if kept in fields:
+        if kept in (f for _, f in parts):
             kept = None  # the first occurrence of a field wins
         following = next((t for t in tokens[index + 1 :] if isinstance(t, str) and t), "")
         if kept == "status":
             body = r"\d{3}"
         elif directive == "%t":
-            pattern.append(r"\[")
-            body, following = r"[^\]]*", "]"
+            body = r"[^\]]*"
         elif following.startswith('"'):
             body = _QUOTED
         elif following:
             body = f"[^{re.escape(following[0])}]*"
         else:
             body = ".*"
-        pattern.append(f"({body})" if kept else f"(?:{body})")
         if directive == "%t":
-            pattern.append(r"\]")
-        if kept:
-            fields.append(kept)
+            parts += [(r"\[", None), (body, kept), (r"\]", None)]
+        else:
+            parts.append((body, kept))
+    fields = tuple(f for _, f in parts if f)
     missing = {"host", "time", "status"} - set(fields)
     if "request" not in fields and "target" not in fields:
         missing.add("request")
     if missing:
         raise InputError(f"log format {spec!r}: no field for {', '.join(sorted(missing))}")
+    extractors = []
+    for start in range(0, len(fields), _GROUPS_PER_EXPRESSION):
+        wanted = fields[start : start + _GROUPS_PER_EXPRESSION]
+        last = max(n for n, (_, f) in enumerate(parts) if f in wanted)
+        extractors.append((_expression(parts[: last + 1], wanted), wanted))
     iso = nginx and "time_iso8601" in spec
-    return LogFormat(name, spec, "".join(pattern), tuple(fields), iso)
+    return LogFormat(name, spec, _expression(parts, fields), fields, tuple(extractors), iso)
+
+
+def _expression(parts: list[tuple[str, str | None]], captured: tuple[str, ...]) -> str:
+    return "^" + "".join(
+        f"({text})" if field in captured else f"(?:{text})" if field else text
+        for text, field in parts
+    )
 
 
 BUILTIN = [log_format(name) for name in BUILTIN_FORMATS]
@@ -273,34 +292,43 @@ def parse_sql(fmt: LogFormat, lines: str) -> str:
     ``day`` is the calendar day as the server wrote it (GoAccess counts visitors per that day);
     ``requested_at`` is the instant, in UTC.
     """
-    names = ", ".join(f"'{f}'" for f in fmt.fields)
-    pattern = fmt.pattern.replace("'", "''")
+    where = {f: n for n, (_, names) in enumerate(fmt.extractors) for f in names}
+
+    def sql_text(expression: str) -> str:
+        return "'" + expression.replace("'", "''") + "'"
+
+    extract = ", ".join(
+        f"regexp_extract(line, {sql_text(e)}, [{', '.join(repr(f) for f in names)}]) AS m{n}"
+        for n, (e, names) in enumerate(fmt.extractors)
+    )
 
     def get(name: str) -> str:
-        return f"m.{name}" if name in fmt.fields else "NULL::VARCHAR"
+        return f"m{where[name]}.{name}" if name in where else "NULL::VARCHAR"
 
-    method = get("method") if "method" in fmt.fields else "split_part(m.request, ' ', 1)"
-    target = get("target") if "target" in fmt.fields else "split_part(m.request, ' ', 2)"
+    request = get("request")
+    method = get("method") if "method" in where else f"split_part({request}, ' ', 1)"
+    target = get("target") if "target" in where else f"split_part({request}, ' ', 2)"
+    time = get("time")
     if fmt.iso_time:
-        instant, day = "TRY_CAST(m.time AS TIMESTAMPTZ)", "TRY_CAST(left(m.time, 10) AS DATE)"
+        instant, day = f"TRY_CAST({time} AS TIMESTAMPTZ)", f"TRY_CAST(left({time}, 10) AS DATE)"
     else:
-        instant = "try_strptime(m.time, '%d/%b/%Y:%H:%M:%S %z')"
-        day = "try_strptime(left(m.time, 11), '%d/%b/%Y')::DATE"
-    vhost = "nullif(regexp_replace(m.vhost, ':[0-9]+$', ''), '')" if "vhost" in fmt.fields \
-        else "NULL::VARCHAR"  # fmt: skip
+        instant = f"try_strptime({time}, '%d/%b/%Y:%H:%M:%S %z')"
+        day = f"try_strptime(left({time}, 11), '%d/%b/%Y')::DATE"
+    vhost = f"nullif(regexp_replace({get('vhost')}, ':[0-9]+$', ''), '')"
     return f"""
         WITH x AS (
-            SELECT line, regexp_extract(line, '{pattern}', [{names}]) AS m
+            SELECT line, regexp_matches(line, {sql_text(fmt.pattern)}) AS matched, {extract}
             FROM {lines} WHERE NOT starts_with(line, '#')),
         t AS (
-            SELECT line, m.host AS host, {vhost} AS vhost,
+            SELECT line, matched, {get("host")} AS host, {vhost} AS vhost,
                    {day} AS day, timezone('UTC', {instant}) AS requested_at,
                    {method} AS method, {target} AS target,
-                   TRY_CAST(m.status AS SMALLINT) AS status,
+                   TRY_CAST({get("status")} AS SMALLINT) AS status,
                    TRY_CAST({get("bytes")} AS BIGINT) AS bytes,
                    {get("referrer")} AS referrer, {get("agent")} AS agent
             FROM x)
-        SELECT status IS NOT NULL AND day IS NOT NULL AND requested_at IS NOT NULL AS ok,
+        SELECT matched AND status IS NOT NULL AND day IS NOT NULL
+               AND requested_at IS NOT NULL AS ok,
                CASE WHEN NOT ok THEN line END AS failed_line,
                host, vhost, day, requested_at, nullif(method, '') AS method,
                -- the path without its query string (which may carry anything, addresses too);

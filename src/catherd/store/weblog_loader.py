@@ -182,12 +182,17 @@ class _Reader:
             con.register("catherd_agent_kinds", pa.table(
                 {"agent": agents, "kind": [self.kinds[a] for a in agents]}))  # fmt: skip
             con.execute(
+                # each (day, address, agent) is hashed once, not once per request
                 """INSERT INTO web_requests
-                   SELECT $site, $log_id, p.day, p.requested_at,
-                          ('0x' || left(sha256(k.key || p.host || chr(10) || p.agent), 16)
-                          )::UBIGINT,
-                          p.vhost, p.method, p.path, p.status, p.bytes, p.referrer, p.agent, a.kind
-                   FROM catherd_parsed p JOIN catherd_day_keys k USING (day)
+                   WITH v AS (
+                       SELECT day, host, agent,
+                              ('0x' || left(sha256(k.key || host || chr(10) || agent), 16)
+                              )::UBIGINT AS visitor
+                       FROM (SELECT DISTINCT day, host, agent FROM catherd_parsed WHERE ok)
+                       JOIN catherd_day_keys k USING (day))
+                   SELECT $site, $log_id, p.day, p.requested_at, v.visitor, p.vhost, p.method,
+                          p.path, p.status, p.bytes, p.referrer, p.agent, a.kind
+                   FROM catherd_parsed p JOIN v USING (day, host, agent)
                    JOIN catherd_agent_kinds a USING (agent)
                    WHERE p.ok""",
                 {"site": site, "log_id": log_id},
