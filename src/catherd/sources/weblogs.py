@@ -89,6 +89,7 @@ class LogFormat:
     fields: tuple[str, ...]
     extractors: tuple[tuple[str, tuple[str, ...]], ...]
     iso_time: bool = False  # $time_iso8601 instead of [10/Oct/2000:13:55:36 -0700]
+    checked: bool = False  # the whole line is matched apart (the status is not in the last)
 
 
 def log_format(spec: str, name: str = "custom") -> LogFormat:
@@ -147,13 +148,22 @@ def log_format(spec: str, name: str = "custom") -> LogFormat:
         missing.add("request")
     if missing:
         raise InputError(f"log format {spec!r}: no field for {', '.join(sorted(missing))}")
+    # The last expression matches the whole line; when it captures the status (never empty
+    # when it matches), that says whether the line matched, with no expression of its own.
+    status = fields.index("status")
+    tail = status if len(fields) - status <= _GROUPS_PER_EXPRESSION else len(fields)
+    groups = [fields[n : min(n + _GROUPS_PER_EXPRESSION, tail)]
+              for n in range(0, tail, _GROUPS_PER_EXPRESSION)]  # fmt: skip
+    if tail < len(fields):
+        groups.append(fields[tail:])
     extractors = []
-    for start in range(0, len(fields), _GROUPS_PER_EXPRESSION):
-        wanted = fields[start : start + _GROUPS_PER_EXPRESSION]
+    for number, wanted in enumerate(groups):
         last = max(n for n, (_, f) in enumerate(parts) if f in wanted)
-        extractors.append((_expression(parts[: last + 1], wanted), wanted))
+        end = len(parts) if number == len(groups) - 1 else last + 1
+        extractors.append((_expression(parts[:end], wanted), wanted))
     iso = nginx and "time_iso8601" in spec
-    return LogFormat(name, spec, _expression(parts, fields), fields, tuple(extractors), iso)
+    return LogFormat(name, spec, _expression(parts, fields), fields, tuple(extractors), iso,
+                     checked=tail == len(fields))  # fmt: skip
 
 
 def _expression(parts: list[tuple[str, str | None]], captured: tuple[str, ...]) -> str:
@@ -315,9 +325,10 @@ def parse_sql(fmt: LogFormat, lines: str) -> str:
         instant = f"try_strptime({time}, '%d/%b/%Y:%H:%M:%S %z')"
         day = f"try_strptime(left({time}, 11), '%d/%b/%Y')::DATE"
     vhost = f"nullif(regexp_replace({get('vhost')}, ':[0-9]+$', ''), '')"
+    matched = f"regexp_matches(line, {sql_text(fmt.pattern)})" if fmt.checked else "TRUE"
     return f"""
         WITH x AS (
-            SELECT line, regexp_matches(line, {sql_text(fmt.pattern)}) AS matched, {extract}
+            SELECT line, {matched} AS matched, {extract}
             FROM {lines} WHERE NOT starts_with(line, '#')),
         t AS (
             SELECT line, matched, {get("host")} AS host, {vhost} AS vhost,
