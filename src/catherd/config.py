@@ -85,6 +85,23 @@ organisations = "organisations.toml"
 # the funded team's work counts as upstream work (sync them like any repository).
 [report]
 # upstream = ["python/cpython", "cloudpipe/cloudpickle"]
+
+# Website traffic from access logs (`catherd traffic import`, and `catherd sync`): one
+# [[traffic.sites]] per site; logs are globs (rotated and .gz/.bz2 files too, any order).
+# The format is recognised (combined or common, with or without a virtual host in front),
+# or given as an Apache LogFormat or nginx log_format string. Client addresses are never
+# stored: visitors are keyed hashes whose daily keys live in a file outside the store
+# (default .catherd/<store>.visitor-keys.json) and are forgotten after keep_keys_days.
+[traffic]
+# format = '%h %l %u %t "%r" %>s %b "%{{Referer}}i" "%{{User-Agent}}i"'
+# keys = ".catherd/visitor-keys.json"
+# keep_keys_days = 7
+# versions = '^/(stable|dev|[0-9]+\\.[0-9]+)/'   # documentation versions, first group
+#
+# [[traffic.sites]]
+# name = "docs"
+# logs = ["/var/log/nginx/docs.access.log*"]
+# hosts = ["docs.example.org"]      # its own names: not counted as referrers
 """
 
 ORGANISATIONS_TEMPLATE = """\
@@ -115,6 +132,27 @@ class RepositorySpec:
     all_branches: bool = False
 
 
+@dataclass(frozen=True)
+class LogSite:
+    """A website whose access logs are read: ``logs`` are glob patterns (absolute)."""
+
+    name: str
+    logs: tuple[str, ...] = ()
+    hosts: tuple[str, ...] = ()  # the site's own host names (referrers from them are not others)
+    format: str | None = None
+
+
+@dataclass(frozen=True)
+class TrafficSettings:
+    """The ``[traffic]`` table: sites, a default log format, where visitor keys live."""
+
+    sites: tuple[LogSite, ...] = ()
+    format: str | None = None
+    keys: Path | None = None  # default: beside the store (store/visitor_keys.py)
+    keep_keys_days: int = 7
+    versions: str | None = None  # documentation versions: an expression, first group
+
+
 @dataclass
 class Config:
     """Settings from ``catherd.toml`` (or defaults when there is none)."""
@@ -136,6 +174,7 @@ class Config:
     upstream: list[str] = field(default_factory=list)  # [report] upstream: owner/name, ...
     team: list[str] = field(default_factory=list)  # [team] members: identity references
     decisions: dict[str, Any] = field(default_factory=dict)  # [decisions]: paths, voters...
+    traffic: TrafficSettings = field(default_factory=TrafficSettings)  # [traffic]
 
     @property
     def cache_dir(self) -> Path:
@@ -197,6 +236,7 @@ def load_config(path: Path | None = None, db: Path | None = None) -> Config:
     if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
         raise InputError(f'{path}: [team] members must be a list such as ["jane@example.org"]')
     config.team = members
+    config.traffic = _traffic(_table(data, "traffic", path), root, path)
     github = _table(data, "github", path)
     config.github_api_url = str(github.get("api_url", DEFAULT_API_URL))
     config.github_token = os.environ.get("GITHUB_TOKEN") or github.get("token") or None
@@ -205,6 +245,35 @@ def load_config(path: Path | None = None, db: Path | None = None) -> Config:
         if not config.mailmap.is_file():
             raise InputError(f"{path}: mailmap file {config.mailmap} not found")
     return config
+
+
+def _traffic(table: dict[str, Any], root: Path, path: Path) -> TrafficSettings:
+    def strings(value: Any, what: str) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise InputError(f'{path}: [traffic] {what} must be a list such as ["a", "b"]')
+        return tuple(value)
+
+    def text(value: Any, what: str) -> str | None:
+        if value is not None and not isinstance(value, str):
+            raise InputError(f"{path}: [traffic] {what} must be a string")
+        return value
+
+    sites = []
+    for n, entry in enumerate(table.get("sites", []), start=1):
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+            raise InputError(f'{path}: [[traffic.sites]] #{n} needs name = "..."')
+        logs = strings(entry.get("logs", []), f"sites #{n} logs")
+        sites.append(LogSite(entry["name"],
+                             tuple(str(root / os.path.expanduser(g)) for g in logs),
+                             strings(entry.get("hosts", []), f"sites #{n} hosts"),
+                             text(entry.get("format"), f"sites #{n} format")))  # fmt: skip
+    keep = table.get("keep_keys_days", 7)
+    if not isinstance(keep, int) or isinstance(keep, bool) or keep < 0:
+        raise InputError(f"{path}: [traffic] keep_keys_days must be a whole number of days")
+    keys = text(table.get("keys"), "keys")
+    return TrafficSettings(tuple(sites), text(table.get("format"), "format"),
+                           root / keys if keys else None, keep,
+                           text(table.get("versions"), "versions"))  # fmt: skip
 
 
 def _table(data: dict[str, Any], key: str, path: Path) -> dict[str, Any]:

@@ -9,6 +9,8 @@ All locations are checked before anything is written: a bad path changes nothing
 
 from __future__ import annotations
 
+import fnmatch
+import glob
 import hashlib
 import json
 from collections.abc import Callable
@@ -17,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from catherd import __version__
-from catherd.config import Config, RepositorySpec
+from catherd.config import Config, LogSite, RepositorySpec
 from catherd.errors import CatherdError, InputError
 from catherd.identity.lookup import reference
 from catherd.identity.organisations import OrganisationMap
@@ -33,6 +35,9 @@ from catherd.store.decision_loader import sync_decisions
 from catherd.store.gharchive_loader import ImportResult, import_archives
 from catherd.store.git_loader import GitSyncResult, Progress, sync_git_repository
 from catherd.store.github_loader import GitHubSyncResult, sync_github_repository
+from catherd.store.visitor_keys import VisitorKeys, default_key_file
+from catherd.store.weblog_loader import ImportResult as LogImportResult
+from catherd.store.weblog_loader import LogSource, import_logs
 
 # A progress callback for one step, given its name and what it counts ("commits"...).
 ProgressFactory = Callable[[str, str], Progress]
@@ -46,6 +51,7 @@ class SyncReport:
     identities: ResolveResult | None = None
     pending_duplicates: int = 0  # probable duplicate people nobody decided about yet
     decisions: list[tuple[str, int]] = field(default_factory=list)  # (repository, documents)
+    traffic: LogImportResult | None = None
 
 
 def sync(
@@ -56,8 +62,10 @@ def sync(
     stop_on_error: bool = True,
     skip_missing_objects: bool = False,
     github_clock: Clock | None = None,
+    logs: bool = False,
 ) -> SyncReport:
-    """Ingest ``specs`` (checked first), then bring identity tables up to date."""
+    """Ingest ``specs`` (checked first), then bring identity tables up to date; with
+    ``logs``, also import the access logs of ``[traffic]`` sites."""
     # Load the decision files first: a typo in them must fail before anything is written.
     overrides = Overrides.load(config.overrides)
     organisations = OrganisationMap.load(config.organisations)
@@ -97,7 +105,56 @@ def sync(
     report.identities = refresh_identities(store, config, overrides, organisations,
                                            progress=progress)  # fmt: skip
     report.pending_duplicates = len(pending(store.rows("SELECT * FROM identities"), overrides))
+    if logs and config.traffic.sites:
+        try:
+            report.traffic = import_traffic(store, config)
+        except CatherdError as exc:
+            if stop_on_error:
+                raise
+            report.failures.append(("[traffic]", str(exc)))
     return report
+
+
+def import_traffic(
+    store: Store,
+    config: Config,
+    files: list[Path] | None = None,
+    site: str | None = None,
+    log_format: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> LogImportResult:
+    """Import access logs: ``files`` (for ``site``), or else every log of ``[traffic]``."""
+    settings = config.traffic
+    if files:
+        sources = []
+        for path in files:
+            owner = _site_of(path, settings.sites, site)
+            chosen = log_format or (owner.format if owner else None) or settings.format
+            sources.append(LogSource(path, owner.name if owner else site or "web", chosen))
+    else:
+        sources = [
+            LogSource(Path(found), entry.name, entry.format or settings.format)
+            for entry in settings.sites
+            for pattern in entry.logs
+            for found in sorted(glob.glob(pattern))
+        ]
+    keys = VisitorKeys(settings.keys or default_key_file(config.db), settings.keep_keys_days)
+    return import_logs(store, sources, keys, progress)
+
+
+def _site_of(path: Path, sites: tuple[LogSite, ...], named: str | None) -> LogSite | None:
+    """The configured site a file belongs to: the one named, else the one whose globs match
+    it, else the only one."""
+    if named is not None:
+        return next((s for s in sites if s.name == named), None)
+    resolved = str(path.resolve())
+    matching = [s for s in sites if any(fnmatch.fnmatch(resolved, g) for g in s.logs)]
+    if matching:
+        return matching[0]
+    if len(sites) > 1:
+        names = ", ".join(s.name for s in sites)
+        raise InputError(f"{path}: which site is it? name it with --site ({names})")
+    return sites[0] if sites else None
 
 
 def _sync_github(

@@ -25,6 +25,7 @@ from catherd.cli import people as people_commands
 from catherd.cli import releases as release_commands
 from catherd.cli import reports as report_commands
 from catherd.cli import review as review_commands
+from catherd.cli import traffic as traffic_commands
 from catherd.cli import web as web_commands
 from catherd.cli.common import (
     CONFIG_HELP,
@@ -88,6 +89,7 @@ app.command("priorities")(partner_commands.priorities)
 app.command("releases")(release_commands.releases)
 app.command("credits")(release_commands.credits)
 app.add_typer(decision_commands.app, name="decisions")
+app.add_typer(traffic_commands.app, name="traffic")
 console = LazyConsole()
 
 
@@ -208,6 +210,10 @@ def print_sync_report(report: SyncReport) -> None:
     console.print(table)
     for repository, documents in report.decisions:
         console.print(f"decisions: {documents} documents read in {repository}")
+    if report.traffic:
+        read = [f for f in report.traffic.files if f.state in ("new", "grown")]
+        console.print(f"access logs: {report.traffic.requests:,} requests from {len(read)} "
+                      f"new or grown file(s) of {len(report.traffic.files)}")  # fmt: skip
     if report.identities:
         console.print(
             f"identities: {report.identities.identities} resolved into "
@@ -297,14 +303,14 @@ def sync_command(
 
     with Store(config.db) as store:
         specs = config.repositories or known_repositories(store)
-        if not specs:
+        if not specs and not config.traffic.sites:
             errors.print(
                 "nothing to sync: name repositories in catherd.toml or run `catherd analyze`"
             )
             raise typer.Exit(2)
         with sync_progress() as progress:
             report = sync(store, config, specs, progress, False, skip_missing_objects,
-                          countdown_clock())  # fmt: skip
+                          countdown_clock(), logs=True)  # fmt: skip
         print_sync_report(report)
         if report.failures:
             raise typer.Exit(3)

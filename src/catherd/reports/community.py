@@ -26,7 +26,9 @@ from catherd.metrics.base import WHOLE, timestamp_bound
 from catherd.metrics.runner import period_label, run_metric
 from catherd.reports import charts
 from catherd.reports.templating import TEMPLATES
+from catherd.reports.traffic import traffic_section
 from catherd.store.database import Store
+from catherd.traffic.figures import Scope
 
 _TOP = 15
 
@@ -198,15 +200,20 @@ def write_report(
     if audience == "team":
         identities = store.rows("SELECT * FROM identities")
         context["pending_duplicates"] = len(pending(identities, Overrides.load(overrides)))
+    span = Scope(since=window.start, until=window.end) if window else Scope()
+    context["traffic"] = traffic_section(store, span)
     output.mkdir(parents=True, exist_ok=True)
     written = []
     for template, name in (("report.html.j2", "index.html"), ("report.md.j2", "report.md")):
         path = output / name
         path.write_text(TEMPLATES.get_template(template).render(**context), encoding="utf-8")
         written.append(path)
-    if window is not None:
+    svgs = {**context.get("charts", {})}
+    if context["traffic"]:
+        svgs["traffic"] = context["traffic"]["chart"]
+    if svgs:
         (output / "charts").mkdir(exist_ok=True)
-        for name, svg in context["charts"].items():
+        for name, svg in svgs.items():
             path = output / "charts" / f"{name}.svg"
             path.write_text(svg, encoding="utf-8")
             written.append(path)

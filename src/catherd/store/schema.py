@@ -7,7 +7,7 @@ rebuilt from raw tables by the identity layer, so a corrected rule never needs a
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 MIGRATIONS: dict[int, list[str]] = {
     1: [
@@ -393,6 +393,45 @@ MIGRATIONS: dict[int, list[str]] = {
             status VARCHAR NOT NULL,
             path VARCHAR,
             PRIMARY KEY (repo_id, index_path, position)
+        )""",
+    ],
+    8: [
+        # Web server access logs read, each known by the first bytes of its content, with the
+        # offset read up to: a file read again adds nothing, a grown one adds its new lines.
+        """CREATE TABLE web_logs (
+            log_id INTEGER PRIMARY KEY,
+            site VARCHAR NOT NULL,
+            path VARCHAR NOT NULL,
+            compression VARCHAR,
+            head_sha256 VARCHAR NOT NULL,
+            head_length INTEGER NOT NULL,
+            size BIGINT NOT NULL,
+            content_offset BIGINT NOT NULL,
+            log_format VARCHAR NOT NULL,
+            lines BIGINT NOT NULL,
+            requests BIGINT NOT NULL,
+            unparsed BIGINT NOT NULL,
+            first_read_at TIMESTAMPTZ NOT NULL,
+            last_read_at TIMESTAMPTZ NOT NULL
+        )""",
+        # One row per request, without the client's address: `visitor` is a keyed hash of
+        # address and user agent whose key changes every day and is kept outside the store
+        # (store/visitor_keys.py). `day` is the server's calendar day as logged; paths and
+        # referrers lose their query strings.
+        """CREATE TABLE web_requests (
+            site VARCHAR NOT NULL,
+            log_id INTEGER NOT NULL,
+            day DATE NOT NULL,
+            requested_at TIMESTAMP NOT NULL,
+            visitor UBIGINT NOT NULL,
+            vhost VARCHAR,
+            method VARCHAR,
+            path VARCHAR,
+            status SMALLINT NOT NULL,
+            bytes BIGINT,
+            referrer VARCHAR,
+            agent VARCHAR NOT NULL,
+            agent_kind VARCHAR NOT NULL CHECK (agent_kind IN ('browser', 'bot', 'tool'))
         )""",
     ],
 }

@@ -1,11 +1,11 @@
 """The dashboard application: pages and ``/api/`` on one store connection (a cursor each).
 
 Who sees what: anonymous visitors see the pages named public in ``[web] public`` (default:
-the overview, the metrics explorer, the supporters and the decision log), with names but
-never e-mail addresses; viewers see every community page; the team also sees addresses, the
-triage queue and the partnership pages (``web/partners.py``), which admins edit. The API
-answers the same data as the pages under the same rules (its OpenAPI spec is at
-``/api/openapi.json``).
+the overview, the metrics explorer, the supporters, releases, the decision log and traffic),
+with names but never e-mail addresses; viewers see every community page; the team also sees
+addresses, the triage queue and the partnership pages (``web/partners.py``), which admins
+edit. The API answers the same data as the pages under the same rules (its OpenAPI spec is
+at ``/api/openapi.json``).
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ from catherd.web import community as community_pages
 from catherd.web import decisions as decision_pages
 from catherd.web import partners as partner_pages
 from catherd.web import readers
+from catherd.web import traffic as traffic_pages
 from catherd.web.accounts import (
     SESSION_SECONDS,
     User,
@@ -79,7 +80,7 @@ TEMPLATES.env.globals["charts_url"] = CHARTS_URL
 TEMPLATES.env.filters["money"] = lambda value: (
     f"{Decimal(value):,.0f}" if Decimal(value) % 1 == 0 else f"{Decimal(value):,.2f}"
 )
-DEFAULT_PUBLIC = ("overview", "metrics", "supporters", "releases", "decisions")
+DEFAULT_PUBLIC = ("overview", "metrics", "supporters", "releases", "decisions", "traffic")
 # Pages load scripts from here only; Vega compiles its expressions with Function(), hence
 # 'unsafe-eval'; styles are inline in the templates.
 CONTENT_SECURITY_POLICY = (
@@ -332,6 +333,7 @@ def create_app(
     partner_pages.register(app, board, render, team_access, page_access)
     community_pages.register(app, board, render, team_access, page_access)
     decision_pages.register(app, board, render, page_access)
+    traffic_pages.register(app, board, render, page_access)
 
     @app.get("/triage", response_class=HTMLResponse)
     def triage_page(request: Request, user: User = Depends(team_access)) -> HTMLResponse:

@@ -57,13 +57,14 @@ class SyncRunner:
         worker = Store.on_cursor(self.store)
         try:
             specs = self.config.repositories or known_repositories(worker)
-            report = sync(worker, self.config, specs, stop_on_error=False)
+            report = sync(worker, self.config, specs, stop_on_error=False, logs=True)
             self.state.update(
                 ok=not report.failures,
                 repositories=[r.repository for r in report.repositories]
                 + [f"github:{g.repository}" for g in report.github],
                 commits_added=sum(r.commits_added for r in report.repositories),
                 github_rows_changed=sum(g.changed for g in report.github),
+                web_requests_added=report.traffic.requests if report.traffic else 0,
                 failures=[f"{where}: {why}" for where, why in report.failures],
             )
             if self.after is not None:

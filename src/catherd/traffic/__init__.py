@@ -1,0 +1,1 @@
+"""Website traffic from access logs: the figures (figures.py), defined once for every view."""
