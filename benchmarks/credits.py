@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from catherd.community.credit_check import check_credits
+from catherd.community.credit_check import check_credits, matches
 from catherd.community.releases import Credit, Credits, ReleaseBook
 from catherd.config import Config, RepositorySpec
 from catherd.pipeline import sync
@@ -102,6 +102,8 @@ def main() -> None:
     parser.add_argument("--version", default=r"(\d+(?:\.\d+)+)", help="version in a file name")
     parser.add_argument("--coauthors-since", type=date.fromisoformat, default=date.min)
     parser.add_argument("--store", type=Path, help="a store that holds the repository")
+    parser.add_argument("--first-time-by", default="person", choices=("person", "name"),
+                        help="catherd's first-timer rule (its default: person)")
     parser.add_argument("-v", "--verbose", action="store_true", help="names that differ")
     args = parser.parse_args()
     repo = Path(
@@ -134,7 +136,8 @@ def main() -> None:
                 continue
             coauthors = release.tagged_at.date() >= args.coauthors_since
             started = time.perf_counter()
-            credits = book.credits(release, reviewers=False, coauthors=coauthors)
+            credits = book.credits(release, reviewers=False, coauthors=coauthors,
+                                   first_time_by=args.first_time_by)  # fmt: skip
             ours.seconds += time.perf_counter() - started
             started = time.perf_counter()
             shortlog = shortlog_credits(repo, book, credits, coauthors)
@@ -147,6 +150,12 @@ def main() -> None:
                 check = check_credits(credits, published)
                 print("   credited, not listed:", ", ".join(check.extra))
                 print("   listed, not credited:", ", ".join(check.missing))
+                pairs = [(c, e) for c in credits.contributors for e in published if matches(c, e)]
+                if check.first_time is not None:
+                    print("   first time here only:",
+                          ", ".join(c.name for c, e in pairs if c.first_time and not e.first_time))
+                    print("   first time there only:",
+                          ", ".join(c.name for c, e in pairs if e.first_time and not c.first_time))
     print(f"catherd : {ours.summary()}")
     print(f"shortlog: {reference.summary()}")
     if reference.seconds:

@@ -37,6 +37,9 @@ PAGES = [
     "/metrics.csv?name=commits&by=month", "/api/repositories", "/api/organisations",
     "/api/newcomers", "/api/triage", "/reports/community.html?by=year",
     "/reports/community.md?by=year", "/partners", "/priorities", "/prospects", "/api/prospects",
+    "/contributors?page=3&sort=name", "/triage?kind=pull_request&min_days=30", "/duplicates",
+    "/releases", "/decisions", "/traffic", "/reports/team.html?period=2025",
+    "/reports/team.pdf?period=2025",
 ]  # fmt: skip
 
 

@@ -14,6 +14,7 @@ import pytest
 
 from catherd.community.credit_check import check_credits
 from catherd.community.releases import ReleaseBook
+from catherd.errors import InputError
 from catherd.reports.credits import render_credits
 from catherd.sources.changelog import published_credits
 from catherd.sources.git.versions import tag_version
@@ -224,3 +225,26 @@ def test_credits_against_networkx_release_notes(
     assert len(notes) == 29
     assert recall >= 0.97, recall
     assert precision >= 0.85, precision
+
+
+def test_first_time_by_person_or_by_name(tmp_path: Path) -> None:
+    """SYNTHETIC commits on real devstats history: someone who contributed before v9.0 under
+    another name (same address) is not a first-timer in 9.1 by person, and is one by name,
+    as `git shortlog`-built lists mark them."""
+    work = clone_bundle("devstats", tmp_path / "work")
+    synthetic_commit(work, "Old Spelling", "same@example.org", "2026-01-02T10:00:00+00:00")
+    git(work, "tag", "-a", "v9.0", "-m", "SYNTHETIC release 9.0")
+    synthetic_commit(work, "New Spelling", "same@example.org", "2026-01-20T10:00:00+00:00")
+    git(work, "tag", "-a", "v9.1", "-m", "SYNTHETIC release 9.1")
+    db = tmp_path / "s.duckdb"
+    with Store(db) as store:
+        ingest(store, tmp_path, str(work))
+    with Store(db, read_only=True) as store:
+        book = ReleaseBook(store)
+        by_person = book.credits(book.find("v9.1"))
+        by_name = book.credits(book.find("v9.1"), first_time_by="name")
+        with pytest.raises(InputError, match="say person or name"):
+            book.credits(book.find("v9.1"), first_time_by="login")
+    assert {c.name: c.first_time for c in by_person.contributors} == {"New Spelling": False}
+    assert {c.name: c.first_time for c in by_name.contributors} == _truth(work, "v9.1", "v9.0")
+    assert _truth(work, "v9.1", "v9.0") == {"New Spelling": True}

@@ -293,3 +293,59 @@ def test_filters_and_bad_parameters(
     bots = run_metric(store, "active_contributors", Params(by="year", include_bots=True))
     plain = run_metric(store, "active_contributors", Params(by="year"))
     assert sum(r["contributors"] for r in bots) >= sum(r["contributors"] for r in plain)
+
+
+def _plotted(spec: object) -> list[dict[str, object]]:
+    """Every data row a chart specification holds, wherever Vega-Lite put it."""
+    if isinstance(spec, dict):
+        if "column" in spec and "value" in spec:
+            return [spec]
+        return [row for value in spec.values() for row in _plotted(value)]
+    if isinstance(spec, list):
+        return [row for value in spec for row in _plotted(value)]
+    return []
+
+
+def _y_titles(spec: object) -> set[str]:
+    if isinstance(spec, dict):
+        found = (
+            {spec["y"]["title"]}
+            if isinstance(spec.get("y"), dict) and "title" in spec["y"]
+            else set()
+        )
+        return found.union(*(_y_titles(v) for v in spec.values()))
+    if isinstance(spec, list):
+        return set().union(*(_y_titles(v) for v in spec))
+    return set()
+
+
+def test_every_chart_plots_its_metrics_declared_headline(
+    networkx: tuple[Store, GitTruth],
+) -> None:
+    """What a chart shows is what the metric declares beside its definition: the headline
+    columns (nothing else, none missing), in the declared unit."""
+    from catherd.metrics import REGISTRY
+    from catherd.reports.charts import metric_chart
+
+    store, _ = networkx
+    for metric in REGISTRY.values():
+        if metric.unit == "period":
+            assert metric.headline is not None, f"{metric.name} declares no headline"
+        if metric.headline is None:
+            continue
+        rows = run_metric(store, metric.name, Params(by="year"))
+        if not rows:
+            continue  # a GitHub metric on a git-only store
+        spec = metric_chart(metric, rows, "year")
+        assert spec is not None, metric.name
+        plotted = _plotted(spec)
+        assert {r["column"] for r in plotted} == set(metric.headline.columns), metric.name
+        for row in plotted:
+            when = row["period"]  # Vega-Lite writes dates as {"year":, "month":, "date":}
+            if isinstance(when, dict):
+                when = date(when["year"], when["month"], when["date"])
+            source = next(r for r in rows if str(r["period"])[:10] == str(when)[:10]
+                          and (metric.headline.split is None
+                               or str(r[metric.headline.split]) in str(row["series"])))  # fmt: skip
+            assert row["value"] == source[str(row["column"])], (metric.name, row)
+        assert _y_titles(spec) == {metric.headline.unit}, metric.name

@@ -482,11 +482,9 @@ def _cell(key: str, value: Any, by: str) -> str:
     if key == "period":
         return period_label(value, by)
     if isinstance(value, float):
-        return (
-            f"{value:.0%}"
-            if key.endswith(("share", "coverage")) or key.startswith("retention")
-            else f"{value:,.1f}"
-        )
+        from catherd.metrics.base import is_share
+
+        return f"{value:.0%}" if is_share(key) else f"{value:,.1f}"
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d")
     if isinstance(value, int):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -22,7 +22,6 @@ from catherd.config import load_config
 
 if TYPE_CHECKING:
     from catherd.identity.overrides import IdentityRef
-    from catherd.store.database import Store
 
 app = typer.Typer(
     help="People, their identities and organisations.",
@@ -31,20 +30,6 @@ app = typer.Typer(
 )
 console = LazyConsole()
 
-_PEOPLE = """
-SELECT p.person_id, p.display_name, p.primary_email, p.is_bot, p.forgotten,
-       count(c.sha) AS contributions, min(c.contributed_at) AS first_at,
-       max(c.contributed_at) AS last_at,
-       (SELECT o.name FROM contributions c2 JOIN organisations o USING (org_id)
-        WHERE c2.person_id = p.person_id GROUP BY o.name ORDER BY count(*) DESC, o.name
-        LIMIT 1) AS organisation
-FROM people p LEFT JOIN contributions c USING (person_id)
-WHERE (? OR NOT p.is_bot) AND NOT p.hidden
-  AND (? IS NULL OR p.person_id IN (
-        SELECT person_id FROM identities
-        WHERE name ILIKE '%' || ? || '%' OR email_key ILIKE '%' || ? || '%'))
-GROUP BY ALL ORDER BY contributions DESC, p.person_id LIMIT ?
-"""
 
 
 @app.callback()
@@ -63,10 +48,13 @@ def people(
     """List people with their identities and organisation, most active first."""
     if ctx.invoked_subcommand is not None:
         return
+    from catherd.community.people import PeopleQuery, identities_of, list_people
+
     config = load_config(config_file, db)
+    query = PeopleQuery(search=search or "", bots=bots, addresses=True, limit=limit)
     with reading(config.db) as store:
-        rows = store.rows(_PEOPLE, [bots, search, search, search, limit])
-        identities = _identities_by_person(store, [r["person_id"] for r in rows])
+        rows, _ = list_people(store, query)
+        identities = identities_of(store, [r["person_id"] for r in rows])
     for row in rows:
         # people who asked to be forgotten keep no visible identity, here as everywhere
         row["identities"] = [] if row.pop("forgotten") else identities.get(row["person_id"], [])
@@ -86,19 +74,6 @@ def people(
          for row in rows],
         right=("contributions",),
     )  # fmt: skip
-
-
-def _identities_by_person(store: Store, person_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
-    found: dict[str, list[dict[str, Any]]] = {}
-    if not person_ids:
-        return found
-    for row in store.rows(
-        "SELECT person_id, name, email_key, login, merged_by, contributions, first_seen, last_seen "
-        "FROM identities WHERE list_contains(?, person_id) ORDER BY contributions DESC, name",
-        [person_ids],
-    ):
-        found.setdefault(row.pop("person_id"), []).append(row)
-    return found
 
 
 @app.command("suggest")

@@ -90,6 +90,14 @@ def credits(
             help="Names from today's mailmap, not from the release's own (as printed then).",
         ),
     ] = False,
+    first_time_by: Annotated[
+        str,
+        typer.Option(
+            "--first-time-by",
+            help="person: nobody who contributed before under any name or address is a "
+            "first-timer; name: a printed name never seen before is (as shortlog-built lists).",
+        ),
+    ] = "person",
     compare: Annotated[
         Path | None,
         typer.Option(
@@ -126,7 +134,8 @@ def credits(
     with reading(config.db) as store:
         book = ReleaseBook(store, str(config.mailmap) if config.mailmap else None)
         release = book.find(tag, repo)
-        found = book.credits(release, since, coauthors=coauthors, current_names=current_names)
+        found = book.credits(release, since, coauthors=coauthors, current_names=current_names,
+                             first_time_by=first_time_by)  # fmt: skip
         previous = book.previous(release)
     since_version = since or (str(previous.version.version) if previous else None)
     check = None

@@ -1,4 +1,4 @@
-"""Who contributed most in a window, by name: the table a report's readers check first.
+"""Who contributed most in a window, by name, and which organisations they came from.
 
 People that catherd keeps apart but who carry the same display name (a new address not yet
 merged) are one line, as in the credits: a reader sees one name once. Bots and people who
@@ -40,3 +40,20 @@ GROUP BY ALL ORDER BY contributions DESC, n.display_name LIMIT $limit
 def top_contributors(store: Store, window: Window, limit: int = 15) -> list[dict[str, Any]]:
     """The most active names of the window, with their main organisation and first year."""
     return store.rows(_TOP, {"start": window.start, "end": window.end, "limit": limit})
+
+
+def organisation_shares(
+    store: Store, window: Window | None = None, limit: int = 300
+) -> list[dict[str, Any]]:
+    """Organisations (personal and unknown addresses included, as such) by their share of
+    the contributions (bots left out) in ``window`` or all time, with their people."""
+    span = [window.start, window.end] if window else [None, None]
+    return store.rows(
+        "SELECT o.org_id, o.name, o.kind, count(DISTINCT c.person_id) AS contributors, "
+        "count(*) AS contributions, min(c.contributed_at) AS first_at, "
+        "max(c.contributed_at) AS last_at, count(*) / sum(count(*)) OVER () AS share "
+        "FROM contributions c JOIN organisations o USING (org_id) WHERE NOT c.is_bot "
+        "AND ($1 IS NULL OR c.contributed_at >= $1) AND ($2 IS NULL OR c.contributed_at < $2) "
+        "GROUP BY ALL ORDER BY contributions DESC, o.name LIMIT $3",
+        [*span, limit],
+    )

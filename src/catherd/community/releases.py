@@ -166,14 +166,20 @@ class ReleaseBook:
         reviewers: bool = True,
         coauthors: bool = True,
         current_names: bool = False,
+        first_time_by: str = "person",
     ) -> Credits:
         """Who contributed to ``release`` (see the module's docstring for every rule).
 
         ``coauthors=False`` credits commit authors only, as projects that publish
         ``git shortlog``'s author list do. Names are those the release's own ``.mailmap``
         gives (plus the project's extra mailmap), as the project printed them then;
-        ``current_names`` takes today's instead.
+        ``current_names`` takes today's instead. A first-timer is someone neither whose
+        person nor whose printed name contributed before the range; ``first_time_by="name"``
+        judges on the printed name alone, as lists built from ``git shortlog`` names do (they
+        welcome back as "+" someone who contributed before under another name).
         """
+        if first_time_by not in ("person", "name"):
+            raise InputError(f"first time by {first_time_by!r}: say person or name")
         graph = self._graph(release)
         if release.sha not in graph:
             raise SourceError(
@@ -207,7 +213,9 @@ class ReleaseBook:
         }
         repo = None if current_names else self._repository(release)
         names = _current_names if repo is None else names_at(repo, release.sha, self.mailmap_file)
-        contributors, unnamed = _contributors(self.store, in_range, earlier, roles, names)
+        contributors, unnamed = _contributors(
+            self.store, in_range, earlier, roles, names, by_person=first_time_by == "person"
+        )
         return Credits(
             release=release,
             since=start,
@@ -306,17 +314,19 @@ WHERE login IS NOT NULL AND list_contains($ids, person_id) GROUP BY person_id
 
 
 def _contributors(
-    store: Store, in_range: list[str], before: set[str], roles: list[str], names: Namer
-) -> tuple[list[Credit], int]:
+    store: Store, in_range: list[str], before: set[str], roles: list[str], names: Namer,
+    by_person: bool = True,
+) -> tuple[list[Credit], int]:  # fmt: skip
     """The range's credits by name, and how many may not be named. ``before`` holds the
     identities that contributed before the range."""
     # lists as parameters, not registered tables: the store may be the dashboard's snapshot
     current = store.rows(_RANGE_IDENTITIES, {"roles": roles, "shas": in_range})
     prior = store.rows(_PRIOR_IDENTITIES, {"ids": sorted(before)})
     name_of = names([*current, *prior])
-    seen_people = {row["person_id"] for row in prior}
+    seen_people = {row["person_id"] for row in prior} if by_person else set()
     seen_names = {name_key(name_of[row["identity_id"]]) for row in prior}
-    seen_names |= {row["name_key"] for row in prior if row["name_key"]}
+    if by_person:
+        seen_names |= {row["name_key"] for row in prior if row["name_key"]}
     people: dict[str, Counter[str]] = defaultdict(Counter)  # person -> names, by commits
     unnamed_people = {row["person_id"] for row in current if row["unnamed"]}
     for row in current:

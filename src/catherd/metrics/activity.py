@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ibis.expr.types as ir
 
-from catherd.metrics.base import Sources, metric
+from catherd.metrics.base import Headline, Sources, metric
 
 
 @metric(
@@ -19,6 +19,7 @@ from catherd.metrics.base import Sources, metric
     "Commits (merges counted apart) and the lines they added and deleted, by author date.",
     chaoss="Code Changes Commits / Code Changes Lines",
     zero_fill=("commits", "merges", "files_changed", "lines_added", "lines_deleted"),
+    headline=Headline(("commits",), "commits"),
 )
 def commits(s: Sources) -> ir.Table:
     c = s.commits  # each commit carries the totals of its file rows (stored with it)

@@ -84,6 +84,20 @@ MetricFunction = Callable[[Sources], ir.Table]
 
 
 @dataclass(frozen=True)
+class Headline:
+    """What a metric's chart plots: its headline columns, their unit, and the column (if any)
+    whose values are separate lines (issues and pull requests apart)."""
+
+    columns: tuple[str, ...]
+    unit: str  # "people", "hours", "share"... (a share is plotted from 0 to 100%)
+    split: str | None = None
+
+    @property
+    def percent(self) -> bool:
+        return self.unit == "share"
+
+
+@dataclass(frozen=True)
 class Metric:
     name: str
     title: str
@@ -93,14 +107,26 @@ class Metric:
     chaoss: str | None = None
     # columns that are 0 in an empty period
     zero_fill: tuple[str, ...] = field(default_factory=tuple)
+    headline: Headline | None = None  # None: a table, not a chart (per-person metrics)
 
-    def describe(self) -> dict[str, str | None]:
+    def describe(self) -> dict[str, Any]:
         """What lists of metrics show (CLI, API)."""
+        headline = self.headline
         return {"name": self.name, "title": self.title, "unit": self.unit,
-                "chaoss": self.chaoss, "summary": self.summary}  # fmt: skip
+                "chaoss": self.chaoss, "summary": self.summary,
+                "headline": list(headline.columns) if headline else None,
+                "headline_unit": headline.unit if headline else None,
+                "split": headline.split if headline else None}  # fmt: skip
 
 
 REGISTRY: dict[str, Metric] = {}
+
+
+def is_share(column: str) -> bool:
+    """True for the columns that are shares (0 to 1), shown as percentages everywhere."""
+    return column.endswith(("share", "coverage")) or column.startswith(
+        ("retention_", "share_", "acceptance")
+    )
 
 
 def metric(
@@ -110,11 +136,12 @@ def metric(
     summary: str,
     chaoss: str | None = None,
     zero_fill: tuple[str, ...] = (),
+    headline: Headline | None = None,
 ) -> Callable[[MetricFunction], MetricFunction]:
-    """Register a metric function under ``name``."""
+    """Register a metric function under ``name``, with what its chart plots."""
 
     def register(function: MetricFunction) -> MetricFunction:
-        REGISTRY[name] = Metric(name, title, unit, summary, function, chaoss, zero_fill)
+        REGISTRY[name] = Metric(name, title, unit, summary, function, chaoss, zero_fill, headline)
         return function
 
     return register

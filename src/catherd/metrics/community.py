@@ -9,7 +9,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from catherd.metrics.base import Sources, metric, plausible_date
+from catherd.metrics.base import Headline, Sources, metric, plausible_date
 
 
 @metric(
@@ -19,6 +19,7 @@ from catherd.metrics.base import Sources, metric, plausible_date
     "People with at least one contribution in the period.",
     chaoss="Contributors",
     zero_fill=("contributors",),
+    headline=Headline(("contributors",), "people"),
 )
 def active_contributors(s: Sources) -> ir.Table:
     c = s.contributions
@@ -88,6 +89,7 @@ def newcomer_outcomes(s: Sources) -> ir.Table:
     "before them; team members never).",
     chaoss="New Contributors",
     zero_fill=("newcomers",),
+    headline=Headline(("newcomers",), "people"),
 )
 def new_contributors(s: Sources) -> ir.Table:
     first = newcomer_outcomes(s)
@@ -134,6 +136,7 @@ def newcomers(s: Sources) -> ir.Table:
     "days of their first contribution (only newcomers whose window has fully passed count).",
     chaoss="Contributor Retention",
     zero_fill=("newcomers", "measurable_90", "retained_90", "measurable_365", "retained_365"),
+    headline=Headline(("retention_90", "retention_365"), "share"),
 )
 def retention(s: Sources) -> ir.Table:
     joined = newcomer_outcomes(s)
@@ -161,6 +164,7 @@ def retention(s: Sources) -> ir.Table:
     "period",
     "Median and mean days since their first contribution ever, over the period's active "
     "contributors, counted at their last contribution in the period.",
+    headline=Headline(("median_tenure_days",), "days"),
 )
 def tenure(s: Sources) -> ir.Table:
     c = s.contributions

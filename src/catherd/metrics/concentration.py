@@ -13,7 +13,7 @@ import ibis
 import ibis.expr.types as ir
 
 from catherd.identity.organisations import PERSONAL, UNKNOWN
-from catherd.metrics.base import Sources, metric
+from catherd.metrics.base import Headline, Sources, metric
 
 
 def _fewest_for_half(counts: ir.Table) -> ir.Table:
@@ -40,6 +40,7 @@ def _authored(s: Sources) -> ir.Table:
     "period",
     "Fewest people whose authored commits make up at least 50% of the period's commits.",
     chaoss="Bus Factor",
+    headline=Headline(("bus_factor",), "people"),
 )
 def bus_factor(s: Sources) -> ir.Table:
     a = _authored(s)
@@ -57,6 +58,7 @@ def bus_factor(s: Sources) -> ir.Table:
     "Fewest organisations whose people's authored commits make up at least 50% of the "
     "period's commits with a known organisation; coverage is that share of all commits.",
     chaoss="Elephant Factor",
+    headline=Headline(("elephant_factor",), "organisations"),
 )
 def elephant_factor(s: Sources) -> ir.Table:
     a = _authored(s)
@@ -80,6 +82,7 @@ def elephant_factor(s: Sources) -> ir.Table:
     "Organisations with at least one contributor in the period, the largest one's share of "
     "affiliated contributions, and the share of contributors with a known organisation.",
     chaoss="Organizational Diversity",
+    headline=Headline(("affiliated_share", "top_org_share"), "share"),
 )
 def org_diversity(s: Sources) -> ir.Table:
     c = s.contributions.mutate(period=s.period(s.contributions.contributed_at))

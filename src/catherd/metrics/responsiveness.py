@@ -11,7 +11,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from catherd.metrics.base import PERIOD_MONTHS, Sources, metric
+from catherd.metrics.base import PERIOD_MONTHS, Headline, Sources, metric
 
 TRIAGE_EVENTS = ("labeled", "assigned", "milestoned", "closed")
 
@@ -75,6 +75,8 @@ def _summary(table: ir.Table, s: Sources, start: str, end: str) -> ir.Table:
     "got a response (comment, review or triage event by someone else, not a bot), and the "
     "median and mean hours until the first one.",
     chaoss="Time to First Response",
+
+    headline=Headline(("median_hours",), "hours", split="kind"),
 )  # fmt: skip
 def time_to_first_response(s: Sources) -> ir.Table:
     items = s.items.filter(~s.items.author_is_bot & s.in_window(s.items.created_at))
@@ -86,6 +88,8 @@ def time_to_first_response(s: Sources) -> ir.Table:
     "Per period of opening: pull requests opened, reviewed (a review by someone else, not a "
     "bot), and the median and mean hours until the first review.",
     chaoss="Time to First Response (reviews)",
+
+    headline=Headline(("median_hours",), "hours"),
 )  # fmt: skip
 def time_to_first_review(s: Sources) -> ir.Table:
     items = s.items.filter(s.items.is_pr & ~s.items.author_is_bot & s.in_window(s.items.created_at))
@@ -99,6 +103,8 @@ def time_to_first_review(s: Sources) -> ir.Table:
     "Per period of closing: pull requests merged and issues closed, with the median and mean "
     "hours from opening (pull requests closed without merge are not counted here).",
     chaoss="Time to Close",
+
+    headline=Headline(("median_hours",), "hours", split="kind"),
 )  # fmt: skip
 def time_to_close(s: Sources) -> ir.Table:
     i = s.items
@@ -117,6 +123,8 @@ def time_to_close(s: Sources) -> ir.Table:
     "Per period of closing: pull requests closed, how many of them were merged, and the share.",
     chaoss="Change Request Acceptance Ratio",
     zero_fill=("closed", "merged"),
+
+    headline=Headline(("acceptance",), "share"),
 )  # fmt: skip
 def pr_acceptance(s: Sources) -> ir.Table:
     p = s.items.filter(s.items.is_pr & s.items.closed_at.notnull())
@@ -157,6 +165,8 @@ def review_load(s: Sources) -> ir.Table:
     "At the end of each period: issues and pull requests opened before it and not closed "
     "by then.",
     chaoss="Issues Active / Change Requests (backlog)",
+
+    headline=Headline(("open",), "items", split="kind"),
 )  # fmt: skip
 def backlog(s: Sources) -> ir.Table:
     i = s.items
@@ -185,6 +195,8 @@ def backlog(s: Sources) -> ir.Table:
     "Per period of opening: items (issues and pull requests) that are their author's first in "
     "the repository, and the share of them that got a response within 2 and within 7 days.",
     chaoss="Time to First Response (newcomers)",
+
+    headline=Headline(("share_2_days", "share_7_days"), "share", split="kind"),
 )  # fmt: skip
 def newcomer_response(s: Sources) -> ir.Table:
     i = s.items.filter(~s.items.author_is_bot)
@@ -214,6 +226,8 @@ def newcomer_response(s: Sources) -> ir.Table:
     "Per period and label: times the label was added, how many of those spells ended "
     "(label removed or item closed), and the median and mean hours a spell lasted. Spells "
     "still running are counted apart (still_labelled). Use it for 'needs triage' labels.",
+
+    headline=Headline(("median_hours",), "hours", split="label"),
 )  # fmt: skip
 def label_flow(s: Sources) -> ir.Table:
     e = s.events.filter(s.events.label.notnull())

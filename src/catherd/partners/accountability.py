@@ -133,6 +133,35 @@ def is_upstream(name: str, location: str, slugs: list[str]) -> bool:
     return name.lower() in slugs or any(where == s or where.endswith("/" + s) for s in slugs)
 
 
+GITHUB_ACTS = ("pulls_opened", "pulls_merged", "pulls_reviewed", "issues_triaged",
+               "newcomers_mentored", "upstream_pulls")  # fmt: skip
+UPSTREAM_ACTS = ("upstream_commits", "upstream_pulls")
+
+
+def unmeasured(store: Store, period: Period, upstream: list[str]) -> dict[str, str]:
+    """The acts this store cannot count for the period, each with what to connect: a report
+    must say "not measured" rather than print a 0 nobody did."""
+    reasons: dict[str, str] = {}
+    github = store.rows(
+        "SELECT count(*) AS n FROM gh_items WHERE created_at < ?", [_bound(period.end)]
+    )[0]["n"]
+    if not github:
+        for act in GITHUB_ACTS:
+            reasons[act] = ("no GitHub data in the store: sync the project's repository as "
+                            "github:OWNER/NAME (or import GH Archive events)")  # fmt: skip
+    stored = store.rows("SELECT name, location FROM repositories")
+    missing = [u for u in upstream
+               if not any(is_upstream(r["name"], r["location"], [u.lower().strip("/")])
+                          for r in stored)]  # fmt: skip
+    for act in UPSTREAM_ACTS:
+        if not upstream:
+            reasons.setdefault(act, "no upstream repository is named in [report] upstream")
+        elif missing:
+            reasons.setdefault(act, f"upstream repositories not in the store: {', '.join(missing)}"
+                                    " (add them as [[repository]] and sync)")  # fmt: skip
+    return reasons
+
+
 def _bound(day: date) -> datetime:
     return datetime.combine(day, datetime.min.time(), UTC)
 

@@ -20,7 +20,7 @@ from typing import Any
 from catherd.config import Config
 from catherd.errors import InputError
 from catherd.metrics.runner import next_period
-from catherd.partners.records import ACTIVE, Agreement, Member, Records
+from catherd.partners.records import ACTIVE, Agreement, Member, Partner, Records
 
 SCENARIOS = ("signed", "likely")
 CENT = Decimal("0.01")
@@ -41,6 +41,9 @@ class Funding:
     def convert(self, amount: Decimal, currency: str) -> Decimal:
         if currency == self.currency:
             return amount
+        if currency not in self.rates:
+            raise InputError(f"no exchange rate from {currency} to {self.currency}: add "
+                             f"{currency} = RATE to [funding.rates] in catherd.toml")  # fmt: skip
         return amount * self.rates[currency]
 
     @classmethod
@@ -106,6 +109,12 @@ class Runway:
     renewals: list[dict[str, Any]]  # running agreements due within the window, or overdue
     currency: str
 
+    def runs_out(self, scenario: str) -> date | None:
+        """The month the money runs out in (its balance first below zero), or None when
+        it lasts beyond the horizon."""
+        index = self.runway[scenario]
+        return None if index is None else self.months[index]["month"]
+
 
 def runway(
     records: Records, funding: Funding, as_of: date, horizon: int = 36, renewal_days: int = 90
@@ -132,10 +141,12 @@ def runway(
                 covered[scenario] = index
         months.append(row)
         first = next_period(first, "month")
+    names = {p.id: p.name for p in records.of(Partner)}
     renewals = [
         {
             "agreement": a.id,
             "partner": a.partner,
+            "partner_name": names.get(a.partner, a.partner),
             "due": a.renewal or a.end,
             "days": ((a.renewal or a.end) - as_of).days,
             "amount": funding.convert(a.amount, a.currency).quantize(CENT),

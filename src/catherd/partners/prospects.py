@@ -10,6 +10,7 @@ nothing of their employer's reliance on it) are left out. An organisation is exc
 one of the partners naming it (``organisations = [...]``) has a signed or renewed agreement
 covering ``as_of``. Ranked by acts in the last 365 days, then by distinct contributors; growth
 compares with the 365 days before; issues opened are the dependence signal (they use it).
+Academic organisations are left out unless asked for.
 """
 
 from __future__ import annotations
@@ -39,9 +40,16 @@ def data_end(store: Store) -> date:
 
 
 def prospects(
-    store: Store, records: Records, as_of: date | None = None, evidence: bool = True
+    store: Store,
+    records: Records,
+    as_of: date | None = None,
+    evidence: bool = True,
+    academic: bool = False,
 ) -> list[dict[str, Any]]:
-    """Organisations ranked as prospects, each with its counts and (for the team) evidence."""
+    """Organisations ranked as prospects, each with its counts and (for the team) evidence.
+
+    Universities and other academic organisations are left out unless ``academic``: they
+    seldom fund a project, and their people's work is research, not reliance."""
     as_of = as_of or data_end(store)
     end = datetime.combine(as_of + timedelta(days=1), datetime.min.time(), UTC)
     year, before = end - timedelta(days=365), end - timedelta(days=730)
@@ -76,9 +84,11 @@ def prospects(
         FROM all_acts a JOIN people p USING (person_id) JOIN organisations o USING (org_id)
         WHERE a.acted_at >= $before AND a.acted_at < $end AND NOT p.is_bot AND NOT p.hidden
           AND NOT list_contains($excluded, a.org_id) AND NOT list_contains($team, a.person_id)
+          AND ($academic OR o.kind <> 'academic')
         GROUP BY ALL
         """,
-        {"year": year, "before": before, "end": end, "excluded": excluded, "team": team},
+        {"year": year, "before": before, "end": end, "excluded": excluded, "team": team,
+         "academic": academic},
     )
     by_org: dict[str, dict[str, Any]] = {}
     for row in acts:

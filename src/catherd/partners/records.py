@@ -41,7 +41,8 @@ def visible(visibility: str, audience: str) -> bool:
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=80)]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
-Money = Annotated[Decimal, Field(ge=0)]
+# a quadrillion is more than any foundation's budget: larger is a typo (or 1e308)
+Money = Annotated[Decimal, Field(ge=0, le=Decimal(10**15), allow_inf_nan=False)]
 ACTIVE = ("signed", "renewed")  # agreements that pay
 LINK = re.compile(
     r"^(?P<repo>[\w.-]+/[\w.-]+)(#(?P<number>\d+)| (?P<what>label|milestone):(?P<name>.+))$"

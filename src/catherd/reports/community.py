@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from catherd import __version__
-from catherd.community.contributors import top_contributors
+from catherd.community.contributors import organisation_shares, top_contributors
 from catherd.community.newcomers import list_newcomers
 from catherd.community.periods import Window, default_window
 from catherd.community.releases import Credits, ReleaseBook
@@ -64,20 +64,9 @@ def _single(store: Store, name: str, window: Window) -> dict[str, Any] | None:
 
 
 def _tables(store: Store, window: Window) -> dict[str, list[dict[str, Any]]]:
-    span = [window.start, window.end]
-    organisations = store.rows(
-        """SELECT o.name, o.kind, count(DISTINCT c.person_id) AS contributors,
-                  count(*) AS contributions,
-                  count(*) / sum(count(*)) OVER () AS share
-           FROM contributions c JOIN organisations o USING (org_id)
-           WHERE NOT c.is_bot AND c.contributed_at >= $1 AND c.contributed_at < $2
-           GROUP BY o.name, o.kind ORDER BY contributions DESC, o.name LIMIT """
-        + str(_TOP),
-        span,
-    )
     return {
         "people": top_contributors(store, window, _TOP),
-        "organisations": organisations,
+        "organisations": organisation_shares(store, window, _TOP),
         "newcomers": sorted(list_newcomers(store, window), key=lambda n: n["first_at"]),
     }
 
@@ -107,7 +96,7 @@ def contributors_trend(store: Store, params: Params) -> list[dict[str, Any]]:
 
 def contributors_chart(trend: list[dict[str, Any]], by: str) -> charts.Spec:
     series = {"active": "Active contributors", "new": "New contributors"}
-    return charts.line_chart(trend, "period", series, f"Contributors per {by}", "people")
+    return charts.line_chart(trend, "period", series, f"Contributors per {by}", "people", by=by)
 
 
 def _trends(store: Store, params: Params) -> dict[str, str]:
@@ -136,23 +125,17 @@ def _trends(store: Store, params: Params) -> dict[str, str]:
     specs = {
         "contributors": contributors_chart(people, by),
         "commits": charts.bar_chart(commits, "period", "commits", f"Commits per {by}", "commits"),
-        "retention": charts.line_chart(
-            retention,
-            "period",
-            {"retention_90": "back within 90 days", "retention_365": "back within 365 days"},
-            f"Newcomers who came back, by {by} of arrival",
-            "share",
-            percent=True,
-        ),
+        "retention": charts.metric_chart(REGISTRY["retention"], retention, by),
         "concentration": charts.line_chart(
             concentration,
             "period",
             {"bus": "Bus factor (people)", "elephant": "Elephant factor (organisations)"},
             f"Concentration of commits per {by}",
             "fewest for 50%",
+            by=by,
         ),
     }
-    return {name: charts.to_svg(spec) for name, spec in specs.items()}
+    return {name: charts.to_svg(spec) for name, spec in specs.items() if spec is not None}
 
 
 AUDIENCES = ("public", "team")

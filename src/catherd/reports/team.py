@@ -21,6 +21,7 @@ from catherd.partners.accountability import (
     funding_summary,
     project_releases,
     team_activity,
+    unmeasured,
 )
 from catherd.partners.funding import Funding
 from catherd.partners.priorities import progress
@@ -44,6 +45,7 @@ def report_context(
 ) -> dict[str, Any]:  # fmt: skip
     """Everything one variant shows; nothing its audience may not see."""
     activity = team_activity(store, records, period, upstream)
+    missing = unmeasured(store, period, upstream)
     named = [row for row in activity if visible(row["member"].visibility, audience)]
     unnamed = [row for row in activity if row not in named]
     members = [_member_row(row, records, funding, audience) for row in named]
@@ -63,13 +65,16 @@ def report_context(
          "income": r["income"] if visible(r["agreement"].amount_visibility, audience) else None}
         for r in shown
     ]  # fmt: skip
+    releases = project_releases(store, period, upstream)
     return {
         "project": project,
         "audience": audience,
+        "glance": _glance(totals, missing, releases, upstream),
         "period": period,
         "generated": datetime.now(UTC).strftime("%d %B %Y"),
         "version": __version__,
-        "acts": ACTS,
+        "acts": [(key, label) for key, label in ACTS if key not in missing],
+        "not_measured": _not_measured(missing),
         "members": members,
         "totals": totals,
         "supporters": supporters,
@@ -80,8 +85,41 @@ def report_context(
         "currency": funding.currency,
         "priorities": _priorities(store, records, audience),
         "upstream": upstream,
-        "releases": project_releases(store, period, upstream),
+        "unmeasured": missing,
+        "releases": releases,
     }
+
+
+GLANCE = (
+    ("pulls_merged", "pull requests merged"),
+    ("pulls_reviewed", "pull requests of others reviewed"),
+    ("issues_triaged", "issues triaged"), ("newcomers_mentored", "newcomers mentored"),
+    ("commits", "commits"),
+)  # fmt: skip
+
+
+def _glance(
+    totals: dict[str, int], missing: dict[str, str], releases: list[dict[str, Any]],
+    upstream: list[str],
+) -> list[dict[str, Any]]:  # fmt: skip
+    """The headline figures, leaving out what the store cannot measure."""
+    rows = [{"value": totals[key], "label": label} for key, label in GLANCE if key not in missing]
+    by_team = f", {totals['releases']} by the funded team" if releases else ""
+    rows.append({"value": len(releases), "label": f"releases{by_team}"})
+    if "upstream_commits" not in missing:
+        pulls = 0 if "upstream_pulls" in missing else totals["upstream_pulls"]
+        rows.append({"value": totals["upstream_commits"] + pulls,
+                     "label": f"upstream contributions ({', '.join(upstream)})"})  # fmt: skip
+    return rows
+
+
+def _not_measured(missing: dict[str, str]) -> list[dict[str, str]]:
+    """What the report leaves out, grouped by the reason (one line per thing to connect)."""
+    labels = dict(ACTS)
+    grouped: dict[str, list[str]] = {}
+    for key, reason in missing.items():
+        grouped.setdefault(reason, []).append(labels[key])
+    return [{"what": ", ".join(what), "reason": reason} for reason, what in grouped.items()]
 
 
 def _member_row(

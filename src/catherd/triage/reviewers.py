@@ -23,6 +23,8 @@ from posixpath import dirname
 from typing import Any
 
 from catherd.errors import InputError
+from catherd.metrics import Params
+from catherd.metrics.runner import run_metric
 from catherd.store.database import Store
 
 DIRECTORY_WEIGHT = 0.25
@@ -224,3 +226,19 @@ def gini(values: list[float]) -> float:
         return 0.0
     weighted = sum((i + 1) * v for i, v in enumerate(ordered))
     return (2 * weighted) / (n * total) - (n + 1) / n
+
+
+def reviewers_over_load(
+    store: Store, as_of: datetime, factor: float = 1.5, floor: int = 3
+) -> list[dict[str, Any]]:
+    """Reviewers asked for more than they usually give: open pull requests awaiting their
+    review now, against their usual month (pull requests they reviewed in the year before
+    ``as_of``, divided by 12). Over when awaiting > max(``floor``, ``factor`` x usual)."""
+    since = (as_of - timedelta(days=365)).date()
+    rows = run_metric(store, "review_load", Params(since=since, until=as_of.date()))
+    over = []
+    for row in rows:
+        usual = row["pull_requests"] / 12
+        if row["awaiting"] > max(floor, factor * usual):
+            over.append({**row, "usual_per_month": round(usual, 1)})
+    return sorted(over, key=lambda r: (-r["awaiting"], r["reviewer"]))

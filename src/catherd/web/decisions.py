@@ -3,26 +3,23 @@ and one decision in full. Names only, never an address; the same data is under `
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from catherd.decisions.rules import DecisionRules
 from catherd.decisions.status import CLASSES
 from catherd.decisions.summary import decision_details, decision_log
 from catherd.errors import InputError
-from catherd.web.auth import User
+from catherd.web.accounts import User
+from catherd.web.site import Site
 
 
-def register(
-    app: FastAPI, board: Any, render: Callable[..., HTMLResponse],
-    page_access: Callable[[str], Any],
-) -> None:  # fmt: skip
-    """Add ``/decisions``, ``/decisions/{repo}/{number}`` and their ``/api/`` twins;
-    ``page_access(name)`` admits visitors (anonymous ones where the page is public)."""
+def register(site: Site) -> None:
+    """Add ``/decisions``, ``/decisions/{repo}/{number}`` and their ``/api/`` twins."""
+    app, board, render, page_access = site.app, site.board, site.render, site.access
 
     @app.get("/decisions", response_class=HTMLResponse)
     def decisions_page(

@@ -6,11 +6,10 @@ logged under their name). Every page's data is also under ``/api/``.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from fastapi import Depends, FastAPI, Form, HTTPException, Request
+from fastapi import Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from catherd.errors import InputError
@@ -30,15 +29,14 @@ from catherd.partners.records import (
 )
 from catherd.pipeline import refresh_identities
 from catherd.reports import charts
-from catherd.web.auth import User, require_admin, require_csrf
+from catherd.web.accounts import User
+from catherd.web.auth import require_admin, require_csrf
+from catherd.web.site import Site
 
 
-def register(
-    app: FastAPI, board: Any, render: Callable[..., HTMLResponse], team: Any,
-    page_access: Callable[[str], Any],
-) -> None:  # fmt: skip
-    """Add the pages and API calls; ``team`` admits team members, ``page_access(name)``
-    visitors allowed on a page (anonymous ones where it is public)."""
+def register(site: Site) -> None:
+    """Add the pages and API calls (team pages; /supporters is public by default)."""
+    app, board, render, page_access = site.app, site.board, site.render, site.access
 
     def funding() -> Funding:
         return Funding.of(board.runner.config)
@@ -54,54 +52,67 @@ def register(
         return supporters_data(board)
 
     @app.get("/partners", response_class=HTMLResponse)
-    def partners_page(request: Request, user: User = Depends(team)) -> HTMLResponse:
+    def partners_page(
+        request: Request, user: User = Depends(page_access("partners"))
+    ) -> HTMLResponse:
         return render(request, "partners.html.j2", user, **partners_data(board, funding()))
 
     @app.get("/api/partners")
-    def api_partners(user: User = Depends(team)) -> dict[str, Any]:
+    def api_partners(user: User = Depends(page_access("partners"))) -> dict[str, Any]:
         data = partners_data(board, funding())
         data.pop("charts")
         return data
 
     @app.get("/priorities", response_class=HTMLResponse)
-    def priorities_page(request: Request, user: User = Depends(team)) -> HTMLResponse:
+    def priorities_page(
+        request: Request, user: User = Depends(page_access("priorities"))
+    ) -> HTMLResponse:
         rows = priorities_data(board)
         return render(request, "priorities.html.j2", user, rows=rows, chart=progress_chart(rows))
 
     @app.get("/api/priorities")
-    def api_priorities(user: User = Depends(team)) -> list[dict[str, Any]]:
+    def api_priorities(user: User = Depends(page_access("priorities"))) -> list[dict[str, Any]]:
         return priorities_data(board)
 
     @app.get("/prospects", response_class=HTMLResponse)
-    def prospects_page(request: Request, user: User = Depends(team)) -> HTMLResponse:
-        return render(request, "prospects.html.j2", user, rows=prospects_data(board))
+    def prospects_page(
+        request: Request, academic: bool = False,
+        user: User = Depends(page_access("prospects")),
+    ) -> HTMLResponse:  # fmt: skip
+        return render(request, "prospects.html.j2", user, academic=academic,
+                      rows=prospects_data(board, academic))  # fmt: skip
 
     @app.get("/api/prospects")
-    def api_prospects(user: User = Depends(team)) -> list[dict[str, Any]]:
-        return prospects_data(board)
+    def api_prospects(
+        academic: bool = False, user: User = Depends(page_access("prospects"))
+    ) -> list[dict[str, Any]]:
+        """Organisations that contribute and fund nothing (universities with academic=true)."""
+        return prospects_data(board, academic)
 
     @app.get("/prospects.csv")
-    def prospects_csv(user: User = Depends(team)) -> Response:
+    def prospects_csv(
+        academic: bool = False, user: User = Depends(page_access("prospects"))
+    ) -> Response:
         out = io.StringIO()
-        write_csv(prospects_data(board), out)
+        write_csv(prospects_data(board, academic), out)
         disposition = 'attachment; filename="prospects.csv"'
         return Response(out.getvalue(), media_type="text/csv",
                         headers={"Content-Disposition": disposition})  # fmt: skip
 
     @app.get("/records/log", response_class=HTMLResponse)
-    def records_log(request: Request, user: User = Depends(team)) -> HTMLResponse:
+    def records_log(request: Request, user: User = Depends(page_access("records"))) -> HTMLResponse:
         with board.handle() as store:
             rows = book.audit_log(store, 200)
         return render(request, "records_log.html.j2", user, rows=rows)
 
     @app.get("/api/records/log")
-    def api_records_log(user: User = Depends(team)) -> list[dict[str, Any]]:
+    def api_records_log(user: User = Depends(page_access("records"))) -> list[dict[str, Any]]:
         with board.handle() as store:
             return book.audit_log(store, 200)
 
     @app.get("/records/{kind}/{record_id}", response_class=HTMLResponse)
     def edit_form(
-        request: Request, kind: str, record_id: str, user: User = Depends(team)
+        request: Request, kind: str, record_id: str, user: User = Depends(page_access("records"))
     ) -> HTMLResponse:
         require_admin(user)
         _known(kind)
@@ -121,7 +132,7 @@ def register(
         csrf: str = Form(""),
         text: str = Form(""),
         action: str = Form("save"),
-        user: User = Depends(team),
+        user: User = Depends(page_access("records")),
     ) -> Response:
         """Save (or remove) one record: checked with all the others, logged, all or nothing."""
         require_admin(user)
@@ -174,12 +185,13 @@ def partners_data(board: Any, funding: Funding) -> dict[str, Any]:
         team = book.team_rows(store, records)
     result = runway(records, funding, date.today())
     agreements = records.of(Agreement)
+    names = {p.id: p.name for p in records.of(Partner)}
     months = [{**m, "month": m["month"].isoformat()} for m in result.months]
     flows = charts.line_chart(
         [{k: float(v) if k != "month" else v for k, v in m.items()} for m in months], "month",
         {"income_signed": "income, signed", "income_likely": "income, signed + likely",
          "costs": "team costs"},
-        f"Income and team costs per month ({result.currency})", result.currency,
+        f"Income and team costs per month ({result.currency})", result.currency, by="month",
     )  # fmt: skip
     return {
         "partners": [
@@ -194,6 +206,12 @@ def partners_data(board: Any, funding: Funding) -> dict[str, Any]:
         ],
         "team": team,
         "runway": result.runway,
+        "runs_out": {scenario: result.runs_out(scenario) for scenario in result.runway},
+        # funded_by names an agreement or a partner: show the partner's name
+        "funders": {
+            **{p.id: p.name for p in records.of(Partner)},
+            **{a.id: names.get(a.partner, a.partner) for a in agreements},
+        },
         "months": months,
         "renewals": result.renewals,
         "currency": result.currency,
@@ -225,7 +243,10 @@ def supporters_data(board: Any) -> dict[str, Any]:
 
 def priorities_data(board: Any) -> list[dict[str, Any]]:
     with board.handle() as store:
-        return flat(progress(store, book.load(store)))
+        records = book.load(store)
+        rows = flat(progress(store, records))
+    names = {p.id: p.name for p in records.of(Partner)}
+    return [{**row, "sponsor_names": [names.get(s, s) for s in row["sponsors"]]} for row in rows]
 
 
 def progress_chart(rows: list[dict[str, Any]]) -> charts.Spec | None:
@@ -240,10 +261,10 @@ def progress_chart(rows: list[dict[str, Any]]) -> charts.Spec | None:
     series = {row["id"]: row["title"] for row in rows if row["timeline"]}
     months = sorted(by_month.values(), key=lambda m: m["month"])
     title = "Linked work done, by priority"
-    spec = charts.line_chart(months, "month", series, title, "done", percent=True)
+    spec = charts.line_chart(months, "month", series, title, "done", percent=True, by="month")
     return charts.fit_to_page(spec)
 
 
-def prospects_data(board: Any) -> list[dict[str, Any]]:
+def prospects_data(board: Any, academic: bool = False) -> list[dict[str, Any]]:
     with board.handle() as store:
-        return prospects(store, book.load(store))
+        return prospects(store, book.load(store), academic=academic)

@@ -4,10 +4,9 @@ documentation versions and downloads, from the same functions as ``catherd traff
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from catherd.errors import InputError
@@ -26,13 +25,13 @@ from catherd.traffic.figures import (
     traffic_summary,
     traffic_totals,
 )
-from catherd.web.auth import User
+from catherd.web.accounts import User
+from catherd.web.site import Site
 
 
-def register(
-    app: FastAPI, board: Any, render: Callable[..., HTMLResponse], page_access: Callable[[str], Any]
-) -> None:
-    """Add the page and its API call; ``page_access("traffic")`` admits who may see them."""
+def register(site: Site) -> None:
+    """Add the page and its API call (public by default)."""
+    app, board, render, page_access = site.app, site.board, site.render, site.access
 
     @app.get("/traffic", response_class=HTMLResponse)
     def traffic_page(
