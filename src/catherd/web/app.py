@@ -44,8 +44,10 @@ from catherd.triage.queue import TriageRules, triage_queue
 from catherd.triage.reviewers import gini
 from catherd.web import community as community_pages
 from catherd.web import decisions as decision_pages
+from catherd.web import funnel as funnel_pages
 from catherd.web import partners as partner_pages
 from catherd.web import readers
+from catherd.web import sprints as sprint_pages
 from catherd.web import traffic as traffic_pages
 from catherd.web.accounts import (
     SESSION_SECONDS,
@@ -334,6 +336,8 @@ def create_app(
     community_pages.register(app, board, render, team_access, page_access)
     decision_pages.register(app, board, render, page_access)
     traffic_pages.register(app, board, render, page_access)
+    funnel_pages.register(app, board, render, team_access, page_access)
+    sprint_pages.register(app, board, render, team_access)
 
     @app.get("/triage", response_class=HTMLResponse)
     def triage_page(request: Request, user: User = Depends(team_access)) -> HTMLResponse:
