@@ -51,7 +51,7 @@ def build(db: Path, commits: int, items: int) -> None:
               TIMESTAMPTZ '2006-01-01' + to_seconds(i * (630720000 // {commits})), 0,
               'ci', 'ci@example.org', 'ci', 'ci@example.org',
               TIMESTAMPTZ '2006-01-01' + to_seconds(i * (630720000 // {commits})), 0,
-              'synthetic commit ' || i, NULL, NULL, 2, 20, 6
+              'synthetic commit ' || i, NULL, NULL, 2, 20, 6, false
             FROM (SELECT i, hash(i) % 5000 AS p FROM range({commits}) t(i))""")
         con.execute("INSERT INTO repo_commits SELECT 1, sha FROM commits")
         con.execute("""INSERT INTO commit_files SELECT sha, 'dir' || (hash(sha) % 40) || '/f' || k

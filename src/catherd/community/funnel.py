@@ -86,13 +86,14 @@ merged_prs AS (
     WHERE a.kind = 'pull_request' AND i.is_pr AND i.merged_at <= $as_of
 ),
 work AS (
-    SELECT s.subject, s.person_id, c.sha, c.contributed_at AS moment, m.pr_number
-    FROM contributions c JOIN persons s USING (person_id) JOIN commits m USING (sha)
+    SELECT s.subject, s.person_id, c.sha, c.contributed_at AS moment
+    FROM contributions c JOIN persons s USING (person_id)
     WHERE NOT c.is_bot AND NOT s.is_bot AND c.contributed_at <= $as_of
 ),
 carried AS (
-    SELECT DISTINCT w.subject, w.sha FROM work w JOIN merged_prs p USING (subject)
-    WHERE w.sha = p.merge_commit_sha OR w.pr_number = p.number
+    SELECT DISTINCT w.subject, w.sha
+    FROM work w JOIN merged_prs p USING (subject) JOIN commits m USING (sha)
+    WHERE w.sha = p.merge_commit_sha OR m.pr_number = p.number
        OR (w.moment >= p.opened_at - INTERVAL {CARRY_DAYS} DAY AND w.moment <= p.merged_at)
 ),
 own AS (SELECT * FROM work ANTI JOIN carried USING (subject, sha)),
@@ -100,45 +101,48 @@ contact AS (
     SELECT subject, moment, kind, repo, number FROM acts
     UNION ALL SELECT subject, moment, 'commit', NULL, NULL FROM own
 ),
-opened AS (
-    SELECT subject, moment, kind, repo, number FROM contact WHERE kind IN ('pull_request', 'commit')
-),
 merged AS (
     SELECT subject, merged_at AS moment, 'pull_request' AS kind, repo, number FROM merged_prs
     UNION ALL SELECT subject, moment, 'commit', NULL, NULL FROM own
 ),
+-- the smallest (moment, kind, repo, number) of a subject's acts: structs compare field by
+-- field, and an aggregate avoids sorting every act
 first_contact AS (
-    SELECT subject, moment AS contact_at, kind AS contact_kind, repo AS contact_repo,
-           number AS contact_number
-    FROM contact QUALIFY row_number() OVER (
-        PARTITION BY subject ORDER BY moment, kind, repo, number) = 1
+    SELECT subject, min({{'moment': moment, 'kind': kind, 'repo': repo, 'number': number}})
+               AS first, max(moment) AS last_at
+    FROM contact GROUP BY subject
 ),
 first_opened AS (
-    SELECT subject, moment AS opened_at, kind AS opened_kind, repo AS opened_repo,
-           number AS opened_number
-    FROM opened QUALIFY row_number() OVER (
-        PARTITION BY subject ORDER BY moment, kind, repo, number) = 1
+    SELECT subject, min({{'moment': moment, 'kind': kind, 'repo': repo, 'number': number}})
+               AS first
+    FROM contact WHERE kind IN ('pull_request', 'commit') GROUP BY subject
+),
+-- merged contributions by UTC day: every later question is about days and months
+merged_days AS (
+    SELECT subject, moment::DATE AS day, min(moment) AS moment FROM merged GROUP BY ALL
 ),
 first_merged AS (
-    SELECT subject, min(moment) AS merged_at, count(DISTINCT moment::DATE) AS merged_days,
-           max(moment) AS last_merged_at
-    FROM merged GROUP BY subject
+    SELECT subject, min(moment) AS merged_at, count(*) AS merged_days,
+           min(day) AS first_day
+    FROM merged_days GROUP BY subject
 ),
 second AS (
-    SELECT m.subject, min(m.moment) AS second_at FROM merged m JOIN first_merged f USING (subject)
-    WHERE m.moment::DATE > f.merged_at::DATE GROUP BY m.subject
+    SELECT m.subject, min(m.moment) AS second_at
+    FROM merged_days m JOIN first_merged f USING (subject)
+    WHERE m.day > f.first_day GROUP BY m.subject
 ),
+-- months with merged work, each with the month two active months before it: three active
+-- months fit in six consecutive ones exactly when the third is at most 5 after the first
 months AS (
-    SELECT subject, month, count(*) OVER (
-        PARTITION BY subject ORDER BY month
-        RANGE BETWEEN INTERVAL {REGULAR_SPAN - 1} MONTH PRECEDING AND CURRENT ROW) AS active
-    FROM (SELECT DISTINCT subject, date_trunc('month', moment::TIMESTAMP) AS month FROM merged)
+    SELECT subject, month, lag(month, {REGULAR_MONTHS - 1}) OVER (
+        PARTITION BY subject ORDER BY month) AS earlier
+    FROM (SELECT DISTINCT subject, year(day) * 12 + month(day) AS month FROM merged_days)
 ),
 regular AS (
     SELECT m.subject, min(m.moment) AS regular_at
-    FROM (SELECT subject, min(month) AS month FROM months WHERE active >= {REGULAR_MONTHS}
-          GROUP BY subject) r
-    JOIN merged m ON m.subject = r.subject AND date_trunc('month', m.moment::TIMESTAMP) = r.month
+    FROM (SELECT subject, min(month) AS month FROM months
+          WHERE month - earlier <= {REGULAR_SPAN - 1} GROUP BY subject) r
+    JOIN merged_days m ON m.subject = r.subject AND year(m.day) * 12 + month(m.day) = r.month
     GROUP BY m.subject
 ),
 who AS (
@@ -155,26 +159,26 @@ logins AS (
         UNION ALL SELECT s.subject, i.login, NULL FROM identities i JOIN persons s USING (person_id)
         WHERE i.login IS NOT NULL
     ) GROUP BY subject
-),
-last_act AS (SELECT subject, max(moment) AS last_at FROM contact GROUP BY subject)
+)
 SELECT c.subject, w.person_id,
        coalesce(w.display_name, g.first_login) AS name,
        coalesce(g.logins, []::VARCHAR[]) AS logins,
        w.person_team OR list_has_any(coalesce(g.logins, []::VARCHAR[]), $team::VARCHAR[])
            AS is_team,
-       w.hidden, c.contact_at, c.contact_kind, c.contact_repo, c.contact_number,
-       o.opened_at, o.opened_kind, o.opened_repo, o.opened_number,
+       w.hidden, c.first.moment AS contact_at, c.first.kind AS contact_kind,
+       c.first.repo AS contact_repo, c.first.number AS contact_number,
+       o.first.moment AS opened_at, o.first.kind AS opened_kind, o.first.repo AS opened_repo,
+       o.first.number AS opened_number,
        f.merged_at, coalesce(f.merged_days, 0) AS merged_days, s.second_at, r.regular_at,
-       l.last_at
+       c.last_at
 FROM first_contact c
 JOIN who w USING (subject)
-JOIN last_act l USING (subject)
 LEFT JOIN logins g USING (subject)
 LEFT JOIN first_opened o USING (subject)
 LEFT JOIN first_merged f USING (subject)
 LEFT JOIN second s USING (subject)
 LEFT JOIN regular r USING (subject)
-ORDER BY c.contact_at, c.subject
+ORDER BY contact_at, c.subject
 """
 
 
@@ -284,15 +288,18 @@ def summarise(people: list[Journey]) -> dict[str, Any]:
 
 def newcomer_funnel(
     store: Store, window: Window, by: str = "month", team: Iterable[str] = (),
-    as_of: datetime | None = None,
+    as_of: datetime | None = None, everyone: list[Journey] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """The funnel of the newcomers whose first contact falls in ``window``, per cohort (the
-    ``by`` period of first contact) and for all of them."""
+    ``by`` period of first contact) and for all of them. ``everyone`` is ``journeys(...,
+    include_team=True)`` when the caller has it already."""
     if by not in COHORTS:
         raise InputError(f"--by {by!r}: choose one of {', '.join(COHORTS)}")
     start = datetime.combine(window.start, datetime.min.time(), UTC)
     end = datetime.combine(window.end, datetime.min.time(), UTC)
-    people = [j for j in journeys(store, team, as_of) if start <= j.contact_at < end]
+    if everyone is None:
+        everyone = journeys(store, team, as_of, include_team=True)
+    people = [j for j in everyone if not j.is_team and start <= j.contact_at < end]
     cohorts: dict[date, list[Journey]] = {}
     for journey in people:
         cohorts.setdefault(cohort_start(journey.contact_at, by), []).append(journey)

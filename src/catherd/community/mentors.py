@@ -37,11 +37,14 @@ ORDER BY a.moment, a.kind, a.login
 
 
 def mentors(
-    store: Store, window: Window, team: Iterable[str] = (), as_of: datetime | None = None
-) -> list[dict[str, Any]]:
-    """Each mentor of the window's newcomers, the most newcomers first."""
+    store: Store, window: Window, team: Iterable[str] = (), as_of: datetime | None = None,
+    everyone: list[Journey] | None = None,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Each mentor of the window's newcomers, the most newcomers first (``everyone``:
+    ``journeys(..., include_team=True)`` when the caller has it already)."""
     moment = as_of or latest_plausible()
-    everyone = journeys(store, team, moment, include_team=True)
+    if everyone is None:
+        everyone = journeys(store, team, moment, include_team=True)
     subject_of = {login: j for j in everyone for login in j.logins}
     start = datetime.combine(window.start, datetime.min.time(), UTC)
     end = datetime.combine(window.end, datetime.min.time(), UTC)

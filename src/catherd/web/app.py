@@ -133,12 +133,14 @@ class Dashboard:
 
     def prepare(self) -> None:
         """Compute the answers asked for first (the overview, the metrics explorer's default,
-        the report), so that the first visitor after a sync does not wait for them."""
+        the report, the newcomer funnel), so that the first visitor after a sync does not
+        wait for them."""
         default = Params(by="quarter")
         overview_data(self, default)
         overview_data(self, default, chart=False)
         metric_data(self, "active_contributors", default)
         report_texts(self, default)
+        funnel_pages.warm(self)
 
     def query(self, sql: str, params: Any = None) -> list[dict[str, Any]]:
         with self.handle() as handle:

@@ -14,7 +14,9 @@ from fastapi.responses import HTMLResponse
 from catherd.community.funnel import (
     COHORTS,
     STAGES,
+    Journey,
     funnel_window,
+    journeys,
     newcomer_funnel,
     team_logins,
 )
@@ -69,6 +71,19 @@ def _team(board: Any, store: Store) -> tuple[str, ...]:
     return team_logins(team_references(store, board.runner.config))
 
 
+def _everyone(board: Any, store: Store) -> list[Journey]:
+    """Every subject's journey, read once per data version for the page's three parts."""
+    return board.cached(  # type: ignore[no-any-return]
+        ("journeys",), lambda handle: journeys(handle, _team(board, handle), include_team=True)
+    )
+
+
+def warm(board: Any) -> None:
+    """Compute the page's default answers (after a sync, before anyone asks)."""
+    funnel_data(board, "quarter")
+    care_data(board)
+
+
 def funnel_data(board: Any, by: str) -> dict[str, Any]:
     """The default window's funnel by ``by``, with its two charts, kept until the data
     changes."""
@@ -79,7 +94,7 @@ def funnel_data(board: Any, by: str) -> dict[str, Any]:
         window = funnel_window(store)
         if window is None:
             return {"funnel": None, "charts": {}}
-        data = newcomer_funnel(store, window, by, _team(board, store))
+        data = newcomer_funnel(store, window, by, everyone=_everyone(board, store))
         return {"funnel": data, "charts": _charts(data)}
 
     try:
@@ -93,10 +108,10 @@ def care_data(board: Any) -> dict[str, Any]:
     today = datetime.now(UTC).date()
 
     def compute(store: Store) -> dict[str, Any]:
-        team = _team(board, store)
+        everyone = _everyone(board, store)
         window = funnel_window(store)
-        return {"stuck": stuck_newcomers(store, datetime.now(UTC), team=team),
-                "mentors": mentors(store, window, team) if window else []}  # fmt: skip
+        return {"stuck": stuck_newcomers(store, datetime.now(UTC), everyone=everyone),
+                "mentors": mentors(store, window, everyone=everyone) if window else []}  # fmt: skip
 
     return dict(board.cached(("funnel-care", today), compute))
 
