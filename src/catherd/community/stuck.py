@@ -81,7 +81,8 @@ def stuck_newcomers(
         if spare is None:
             spare = spare_reviewers(store, as_of)
         stuck.append({
-            "name": None if journey.hidden else journey.name, "login": pull["author"],
+            "name": None if journey.hidden else journey.name,
+            "login": None if journey.hidden else pull["author"],
             "repo": pull["repo"], "number": pull["number"], "title": pull["title"],
             "url": pull["url"], "opened_at": pull["created_at"], "reason": reason,
             "why": why, "waiting_days": waited,
