@@ -39,7 +39,7 @@ PAGES = [
     "/reports/community.md?by=year", "/partners", "/priorities", "/prospects", "/api/prospects",
     "/contributors?page=3&sort=name", "/triage?kind=pull_request&min_days=30", "/duplicates",
     "/releases", "/decisions", "/traffic", "/reports/team.html?period=2025",
-    "/reports/team.pdf?period=2025",
+    "/reports/team.pdf?period=2025", "/funnel", "/sprints",
 ]  # fmt: skip
 
 
@@ -54,7 +54,7 @@ def build(db: Path, commits: int, items: int) -> None:
               TIMESTAMPTZ '2006-01-01' + to_seconds(i * (630720000 // {commits})), 0,
               'ci', 'ci@example.org', 'ci', 'ci@example.org',
               TIMESTAMPTZ '2006-01-01' + to_seconds(i * (630720000 // {commits})), 0,
-              'synthetic commit ' || i, NULL, NULL, 2, 20, 6
+              'synthetic commit ' || i, NULL, NULL, 2, 20, 6, false
             FROM (SELECT i, hash(i) % 5000 AS p FROM range({commits}) t(i))""")
         con.execute("INSERT INTO repo_commits SELECT 1, sha FROM commits")
         con.execute("""INSERT INTO commit_files SELECT sha, 'dir' || (hash(sha) % 40) || '/f' || k

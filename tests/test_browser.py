@@ -163,7 +163,8 @@ def test_every_page_draws(server: str) -> None:
             ("/newcomers", "newcomers"), ("/repositories", "repositories"),
             ("/reports", "reports"), ("/releases", "releases"), ("/decisions", "decisions"),
             ("/traffic", "traffic"), ("/partners", "partners"), ("/priorities", "priorities"),
-            ("/prospects", "prospects"), ("/admin", "admin"),
+            ("/prospects", "prospects"), ("/admin", "admin"), ("/funnel", "funnel"),
+            ("/sprints", "sprints"),
         ]  # fmt: skip
         for path, name in pages:
             response = page.goto(f"{server}{path}")

@@ -46,6 +46,11 @@ READS = [
     ["team", "--json"],
     ["priorities", "--json"],
     ["users", "list", "--json"],
+    ["newcomers", "funnel", "--by", "quarter", "--as-of", "2026-01-01", "--json"],
+    ["newcomers", "stuck", "--as-of", "2012-06-01", "--json"],
+    ["newcomers", "mentors", "--json"],
+    ["sprint", "--json"],
+    ["sprint", "detect", "--json"],
 ]
 
 

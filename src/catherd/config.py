@@ -62,8 +62,8 @@ organisations = "organisations.toml"
 # The token comes from the GITHUB_TOKEN environment variable; small public repositories
 # also work without one (60 requests an hour). Avoid writing a token here.
 
-# Partnership records (partners.toml, team.toml, priorities.toml): keep them in a private
-# repository and load them with `catherd records import`.
+# Partnership records (partners.toml, team.toml, priorities.toml) and sprints (sprints.toml):
+# keep them in a private repository and load them with `catherd records import`.
 [records]
 # folder = "records"
 
@@ -85,6 +85,15 @@ organisations = "organisations.toml"
 # the funded team's work counts as upstream work (sync them like any repository).
 [report]
 # upstream = ["python/cpython", "cloudpipe/cloudpickle"]
+
+# Sprints (`catherd sprint prepare/report/detect`; the sprints themselves are records, in
+# sprints.toml). Issues labelled "good first issue", "Easy" or "sprint" are candidates for a
+# sprint, and so are issues with these labels; those untouched for stale_days are left out.
+[sprints]
+# labels = ["help wanted"]
+# stale_days = 365
+# after_days = 30       # work in the days after a sprint still counts as the sprint's
+# compare_days = 90     # newcomers this close to a sprint are the ones it is compared with
 
 # Website traffic from access logs (`catherd traffic import`, and `catherd sync`): one
 # [[traffic.sites]] per site; logs are globs (rotated and .gz/.bz2 files too, any order).
@@ -175,6 +184,7 @@ class Config:
     team: list[str] = field(default_factory=list)  # [team] members: identity references
     decisions: dict[str, Any] = field(default_factory=dict)  # [decisions]: paths, voters...
     traffic: TrafficSettings = field(default_factory=TrafficSettings)  # [traffic]
+    sprints: dict[str, Any] = field(default_factory=dict)  # [sprints]: labels, days
 
     @property
     def cache_dir(self) -> Path:
@@ -227,6 +237,7 @@ def load_config(path: Path | None = None, db: Path | None = None) -> Config:
     config.web = _table(data, "web", path)
     config.funding = _table(data, "funding", path)
     config.decisions = _table(data, "decisions", path)
+    config.sprints = _table(data, "sprints", path)
     config.records = root / str(_table(data, "records", path).get("folder", "records"))
     upstream = _table(data, "report", path).get("upstream", [])
     if not isinstance(upstream, list) or not all(isinstance(u, str) for u in upstream):

@@ -25,6 +25,7 @@ from catherd.cli import people as people_commands
 from catherd.cli import releases as release_commands
 from catherd.cli import reports as report_commands
 from catherd.cli import review as review_commands
+from catherd.cli import sprints as sprint_commands
 from catherd.cli import traffic as traffic_commands
 from catherd.cli import web as web_commands
 from catherd.cli.common import (
@@ -90,6 +91,7 @@ app.command("releases")(release_commands.releases)
 app.command("credits")(release_commands.credits)
 app.add_typer(decision_commands.app, name="decisions")
 app.add_typer(traffic_commands.app, name="traffic")
+app.add_typer(sprint_commands.app, name="sprint")
 console = LazyConsole()
 
 

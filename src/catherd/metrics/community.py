@@ -38,6 +38,12 @@ def first_contributions(s: Sources) -> ir.Table:
     )
 
 
+def _data_end(s: Sources) -> ir.TimestampScalar:
+    """The latest contribution with a plausible date: what "too early to tell" is read from."""
+    c = s.contributions_all_time
+    return c.filter(plausible_date(c.contributed_at)).contributed_at.max().as_scalar()
+
+
 def newcomer_outcomes(s: Sources) -> ir.Table:
     """THE definition of a newcomer and of whether they came back (docs/metrics.md).
 
@@ -65,8 +71,7 @@ def newcomer_outcomes(s: Sources) -> ir.Table:
     )
     first = first.filter((first.rank == 0) & ~first.is_team & s.in_window(first.first_at))
     first = first.drop("rank", "is_team")
-    plausible = c.filter(plausible_date(c.contributed_at))
-    data_end = plausible.contributed_at.max().as_scalar()
+    data_end = _data_end(s)
     again = grouped.view()  # the same contributions, joined back to their newcomers
     later = again.join(first, "group").filter(again.contributed_at.date() > first.first_at.date())
     next_at = later.group_by("group").aggregate(next_at=later.contributed_at.min())
@@ -126,6 +131,22 @@ def newcomers(s: Sources) -> ir.Table:
         came_back_90=outcome(joined.back_90, joined.measurable_90),
         came_back_365=outcome(joined.back_365, joined.measurable_365),
     ).order_by([ibis.desc("first_at"), "person_id"])
+
+
+@metric(
+    "newcomer_returns",
+    "Newcomers' next contribution",
+    "person",
+    "Each newcomer of the window (people left out of lists too, unnamed) with their first "
+    "contribution, their next one on a later day, and the end of the data: retention after "
+    "any number of days is read from these.",
+    chaoss="Contributor Retention",
+)
+def newcomer_returns(s: Sources) -> ir.Table:
+    n = newcomer_outcomes(s)
+    return n.select("person_id", "first_at", "next_at", data_end=_data_end(s)).order_by(
+        ["first_at", "person_id"]
+    )
 
 
 @metric(

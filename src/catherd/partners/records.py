@@ -1,11 +1,12 @@
 """Partnership records: what each kind holds, how it is checked, and its TOML form.
 
-Six kinds live in three files meant for a (private) repository, reviewed like code:
+Seven kinds live in four files meant for a (private) repository, reviewed like code:
 ``partners.toml`` (``[[partner]]``, ``[[agreement]]``, ``[[contact]]``), ``team.toml``
-(``[[member]]``: funded team members) and ``priorities.toml`` (``[[priority]]``,
-``[[meeting]]``). A record is checked on its own here (types, dates, statuses, currencies,
-unknown keys) and against the others (an agreement's partner exists...); whether a team
-member is a known person is the store's to say (``partners.book``).
+(``[[member]]``: funded team members), ``priorities.toml`` (``[[priority]]``,
+``[[meeting]]``) and ``sprints.toml`` (``[[sprint]]``: the community's sprints). A record
+is checked on its own here (types, dates, statuses, currencies, unknown keys) and against the
+others (an agreement's partner exists...); whether a team member is a known person is the
+store's to say (``partners.book``).
 
 Who may see what is part of the record: ``visibility`` is ``public``, ``sponsors`` or
 ``team`` (the default for anything financial or personal); contacts are always team-only.
@@ -22,7 +23,15 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
 import tomlkit
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from catherd.errors import InputError
 
@@ -167,13 +176,56 @@ class Meeting(Record):
     visibility: Visibility = "team"
 
 
+# Who took part in a sprint: a GitHub login (``login``, ``@login``, ``github:login``), an
+# e-mail, ``Name <email>`` or a person id; matched to people through their identities.
+_PERSON_REFERENCE = re.compile(
+    r"^((@|github:)?[A-Za-z0-9][A-Za-z0-9_-]*|[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+"
+    r"|[^<>]*<[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+>)$"
+)
+
+
+def _person_reference(text: str) -> str:
+    if not _PERSON_REFERENCE.match(text.strip()):
+        raise ValueError(f"{text!r} is not a GitHub login, an e-mail, Name <email> or a person id")
+    return text.strip()
+
+
+PersonReference = Annotated[str, AfterValidator(_person_reference)]
+
+
+class Sprint(Record):
+    kind = "sprint"
+    name: str = Field(min_length=1)
+    start: date
+    end: date  # inclusive: the sprint's last day
+    place: str = "online"  # a venue and city, or "online"
+    organisers: list[PersonReference] = []
+    mentors: list[PersonReference] = []
+    participants: list[PersonReference] = []
+    # what marks sprint work on GitHub: pull requests and issues with one of these labels,
+    # or in this milestone (participants' pull requests count too)
+    labels: list[str] = []
+    milestone: str | None = None
+    repositories: list[Annotated[str, Field(pattern=r"^[\w.-]+/[\w.-]+$")]] = []  # default: all
+    visibility: Visibility = "public"
+    notes: str = ""
+
+    @model_validator(mode="after")
+    def _dates(self) -> Sprint:
+        if self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
+
 KINDS: dict[str, type[Record]] = {
-    model.kind: model for model in (Partner, Agreement, Contact, Member, Priority, Meeting)
+    model.kind: model
+    for model in (Partner, Agreement, Contact, Member, Priority, Meeting, Sprint)
 }
 FILES: dict[str, tuple[str, ...]] = {
     "partners.toml": ("partner", "agreement", "contact"),
     "team.toml": ("member",),
     "priorities.toml": ("priority", "meeting"),
+    "sprints.toml": ("sprint",),
 }
 
 

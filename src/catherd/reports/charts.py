@@ -178,6 +178,45 @@ def stacked_bars(
     return _spec(chart, height=36 * len({row[category] for row in rows}) + 20)
 
 
+def ordered_bars(
+    rows: list[dict[str, Any]], category: str, value: str, title: str, x_title: str
+) -> Spec:
+    """Horizontal bars, one per ``category``, in the rows' order (a funnel's stages)."""
+    chart = (
+        _base(rows, title)
+        .mark_bar(color=PALETTE[0])
+        .encode(
+            y=alt.Y(f"{category}:N", title=None, sort=None),
+            x=alt.X(f"{value}:Q", title=x_title, axis=alt.Axis(tickMinStep=1)),
+            tooltip=[f"{category}:N", f"{value}:Q"],
+        )
+    )
+    return _spec(chart, height=36 * len(rows) + 20)
+
+
+def grouped_bars(
+    rows: list[dict[str, Any]], x: str, value: str, group: str, title: str, y_title: str,
+    percent: bool = False,
+) -> Spec:  # fmt: skip
+    """Vertical bars of ``value`` for each ``x`` (in the rows' order), side by side by
+    ``group``; shares run from 0 to 100%."""
+    axis = alt.Axis(format="%") if percent else alt.Axis(tickMinStep=1)
+    chart = (
+        _base(rows, title)
+        .mark_bar()
+        .encode(
+            x=alt.X(f"{x}:N", title=None, sort=None, axis=alt.Axis(labelAngle=0)),
+            xOffset=alt.XOffset(f"{group}:N", sort=None),
+            y=alt.Y(f"{value}:Q", title=y_title, axis=axis,
+                    scale=alt.Scale(domain=[0, 1]) if percent else alt.Undefined),
+            color=alt.Color(f"{group}:N", scale=alt.Scale(range=PALETTE), sort=None),
+            tooltip=[f"{x}:N", f"{group}:N", alt.Tooltip(f"{value}:Q",
+                                                         format=".0%" if percent else "")],
+        )
+    )  # fmt: skip
+    return _spec(chart)
+
+
 def _spec(chart: alt.Chart | alt.LayerChart, height: int = 220) -> Spec:
     # the specifications are fixed in code and drawn in the tests: validating each costs ~50 ms
     spec: Spec = _configure(chart, height).to_dict(validate=False)

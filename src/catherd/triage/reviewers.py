@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from posixpath import dirname
@@ -242,3 +243,19 @@ def reviewers_over_load(
         if row["awaiting"] > max(floor, factor * usual):
             over.append({**row, "usual_per_month": round(usual, 1)})
     return sorted(over, key=lambda r: (-r["awaiting"], r["reviewer"]))
+
+
+SPARE_DAYS = 90  # a reviewer is active when they reviewed within this many days
+
+
+def spare_reviewers(
+    store: Store, as_of: datetime, days: int = SPARE_DAYS, exclude: Iterable[str] = ()
+) -> list[dict[str, Any]]:
+    """Who has review capacity to spare: the people who reviewed in the ``days`` before
+    ``as_of`` (the ``review_load`` metric), fewest open reviews waiting on them first, then
+    the most reviews given. ``exclude`` are logins left out (a pull request's author)."""
+    params = Params(since=(as_of - timedelta(days=days)).date(), until=as_of.date() + timedelta(1))
+    left_out = {login.lower() for login in exclude}
+    rows = [r for r in run_metric(store, "review_load", params)
+            if r["reviews"] and r["reviewer"].lower() not in left_out]  # fmt: skip
+    return sorted(rows, key=lambda r: (r["awaiting"], -r["reviews"], r["reviewer"].lower()))

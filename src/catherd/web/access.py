@@ -20,9 +20,10 @@ PAGES = {
     "overview": "viewer", "contributors": "viewer", "person": "viewer",
     "organisations": "viewer", "newcomers": "viewer", "metrics": "viewer",
     "repositories": "viewer", "reports": "viewer", "supporters": "viewer",
-    "releases": "viewer", "decisions": "viewer", "traffic": "viewer",
+    "releases": "viewer", "decisions": "viewer", "traffic": "viewer", "funnel": "viewer",
     "triage": "team", "duplicates": "team", "partners": "team", "priorities": "team",
-    "prospects": "team", "records": "team", "team-report": "team",
+    "prospects": "team", "records": "team", "team-report": "team", "funnel-care": "team",
+    "sprints": "team",
     "admin": "admin",
 }  # fmt: skip
 

@@ -21,6 +21,7 @@ from catherd.config import Config
 from catherd.web import (
     admin,
     decisions,
+    funnel,
     login,
     metrics,
     overview,
@@ -30,6 +31,7 @@ from catherd.web import (
     releases,
     reports,
     repositories,
+    sprints,
     traffic,
     triage,
 )
@@ -40,7 +42,7 @@ from catherd.web.state import Dashboard
 
 DEFAULT_PUBLIC = ("overview", "metrics", "supporters", "releases", "decisions", "traffic")
 PAGE_MODULES = (login, admin, overview, people, metrics, triage, repositories, reports,
-                releases, partners, decisions, traffic)  # fmt: skip
+                releases, partners, decisions, traffic, funnel, sprints)  # fmt: skip
 # Pages load scripts from here only; Vega compiles its expressions with Function(), hence
 # 'unsafe-eval'; styles are inline in the templates.
 CONTENT_SECURITY_POLICY = (

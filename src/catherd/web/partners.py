@@ -157,10 +157,11 @@ def register(site: Site) -> None:
         if problems:
             return render(request, "record_edit.html.j2", user, 422, kind=kind,
                           record_id=record_id, text=text, problems=problems)  # fmt: skip
-        return RedirectResponse("/partners" if kind in _PARTNER_KINDS else "/priorities", 303)
+        return RedirectResponse(_AFTER_EDIT.get(kind, "/priorities"), 303)
 
 
 _PARTNER_KINDS = ("partner", "agreement", "contact", "member")
+_AFTER_EDIT = {**dict.fromkeys(_PARTNER_KINDS, "/partners"), "sprint": "/sprints"}
 _EXAMPLES = {
     "partner": 'name = ""\nvisibility = "team"  # public, sponsors or team\n',
     "agreement": 'partner = ""\namount = 0\ncurrency = "EUR"\nstart = 2026-01-01\n'
@@ -171,6 +172,9 @@ _EXAMPLES = {
     "priority": 'title = ""\ncommunity = true\nsponsors = []\nlinks = []  # "owner/repo#12", '
     '"owner/repo label:NAME"\nstatus = "proposed"\n',
     "meeting": 'date = 2026-01-01\ntitle = ""\npartners = []\npriorities = []\n',
+    "sprint": 'name = ""\nstart = 2026-01-01\nend = 2026-01-02\nplace = "online"\n'
+    'mentors = []  # GitHub logins, e-mails or Name <email>\nparticipants = []\n'
+    'labels = ["sprint"]  # what marks sprint work\n',
 }
 
 
