@@ -86,6 +86,13 @@ organisations = "organisations.toml"
 [report]
 # upstream = ["python/cpython", "cloudpipe/cloudpickle"]
 
+# The progress digest (`catherd digest --period 2026-10`): the address it will be published
+# at (its social posts link there; {{period}} becomes the period), and the web address of
+# repositories whose location is not on GitHub, for links to releases and decisions.
+[digest]
+# url = "https://example.org/blog/progress-{{period}}/"
+# repositories = {{ {name} = "https://github.com/owner/{name}" }}
+
 # Website traffic from access logs (`catherd traffic import`, and `catherd sync`): one
 # [[traffic.sites]] per site; logs are globs (rotated and .gz/.bz2 files too, any order).
 # The format is recognised (combined or common, with or without a virtual host in front),
@@ -175,6 +182,7 @@ class Config:
     team: list[str] = field(default_factory=list)  # [team] members: identity references
     decisions: dict[str, Any] = field(default_factory=dict)  # [decisions]: paths, voters...
     traffic: TrafficSettings = field(default_factory=TrafficSettings)  # [traffic]
+    digest: dict[str, Any] = field(default_factory=dict)  # [digest]: url, repositories
 
     @property
     def cache_dir(self) -> Path:
@@ -237,6 +245,7 @@ def load_config(path: Path | None = None, db: Path | None = None) -> Config:
         raise InputError(f'{path}: [team] members must be a list such as ["jane@example.org"]')
     config.team = members
     config.traffic = _traffic(_table(data, "traffic", path), root, path)
+    config.digest = _table(data, "digest", path)
     github = _table(data, "github", path)
     config.github_api_url = str(github.get("api_url", DEFAULT_API_URL))
     config.github_token = os.environ.get("GITHUB_TOKEN") or github.get("token") or None
