@@ -44,6 +44,7 @@ from catherd.triage.queue import TriageRules, triage_queue
 from catherd.triage.reviewers import gini
 from catherd.web import community as community_pages
 from catherd.web import decisions as decision_pages
+from catherd.web import digest as digest_pages
 from catherd.web import partners as partner_pages
 from catherd.web import readers
 from catherd.web import traffic as traffic_pages
@@ -334,6 +335,7 @@ def create_app(
     community_pages.register(app, board, render, team_access, page_access)
     decision_pages.register(app, board, render, page_access)
     traffic_pages.register(app, board, render, page_access)
+    digest_pages.register(app, board, render, page_access)
 
     @app.get("/triage", response_class=HTMLResponse)
     def triage_page(request: Request, user: User = Depends(team_access)) -> HTMLResponse:
