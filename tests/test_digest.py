@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from catherd.community.notable import notable_pulls
+from catherd.community.periods import Window
 from catherd.decisions.summary import decisions_taken
 from catherd.errors import InputError
 from catherd.partners import book
@@ -34,6 +35,8 @@ from catherd.reports import digest as digest_module
 from catherd.reports.digest import (
     LIMITS,
     Links,
+    community_scope,
+    community_section,
     digest_context,
     social_posts,
     sprint_section,
@@ -341,11 +344,11 @@ visibility = "sponsors"
 
 @pytest.fixture(scope="module")
 def ecosystem(tmp_path_factory: pytest.TempPathFactory, mirrors: dict) -> Store:
-    """cloudpickle's history (an upstream repository here), the real GH Archive hour with the
-    SYNTHETIC events, and the SYNTHETIC records above."""
+    """devstats' history (the project here), cloudpickle's (an upstream repository), the real
+    GH Archive hour with the SYNTHETIC events, and the SYNTHETIC records above."""
     folder = tmp_path_factory.mktemp("ecosystem")
     store = Store(folder / "s.duckdb")
-    ingest(store, folder, str(mirrors["cloudpickle"]))
+    ingest(store, folder, str(mirrors["devstats"]), str(mirrors["cloudpickle"]))
     real = lnav_events()
     dump = folder / "2024-01-01-15.json"
     dump.write_text("".join(json.dumps(e) + "\n" for e in real + synthetic_events(real)))
@@ -447,6 +450,29 @@ def test_digest_shows_upstream_work_and_priorities_as_records_allow(
     assert "Better playback (synthetic)" in public and "Unannounced" not in sponsors
     assert f"[{markdown_text('tobexyz/yaacc-code#90 merge latest release to master')}]" in public
     assert "https://github.com/tobexyz/yaacc-code/pull/90" in public
+
+
+def test_community_figures_are_the_projects_when_upstream_work_shares_the_store(
+    ecosystem: Store, mirrors: dict
+) -> None:
+    upstream = ["cloudpickle", "SamboyCoding/Cpp2IL"]
+    assert community_scope(ecosystem, upstream) == ("devstats", False)
+    assert community_scope(ecosystem, []) == (None, False)  # nothing upstream: everything
+    window = Window(date(2024, 1, 1), date(2025, 1, 1))
+    mine = community_section(ecosystem, window, upstream)
+    # git itself: who first authored or co-authored a devstats commit in 2024 (bots left out)
+    log = git(mirrors["devstats"], "log", "--use-mailmap", "--reverse", "--format=%aI%x1f%aN%x1f"
+              "%(trailers:key=Co-authored-by,valueonly)%x1e")  # fmt: skip
+    first: dict[str, str] = {}
+    for entry in log.split("\x1e")[:-1]:
+        when, author, coauthors = entry.strip("\n").split("\x1f")  # \x1f is whitespace
+        for name in [author, *(c.rsplit("<", 1)[0].strip() for c in coauthors.splitlines() if c)]:
+            first.setdefault(name, when)
+    expected = sorted(n for n, at in first.items() if at.startswith("2024") and "[bot]" not in n)
+    assert [n["name"] for n in mine["newcomers"]] == expected == ["Will Dean"]
+    everything = community_section(ecosystem, window, [])  # cloudpickle's newcomers too
+    assert len(everything["newcomers"]) > len(mine["newcomers"])
+    assert mine["active"] < everything["active"] and not mine["with_upstream"]
 
 
 # -- sprints (community/sprints.py is being built apart) -------------------------------------

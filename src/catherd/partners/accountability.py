@@ -226,6 +226,16 @@ def upstream_contributions(
     return rows
 
 
+def repositories(store: Store, upstream: list[str]) -> list[dict[str, Any]]:
+    """Every stored repository: name, location, commits held, and whether it is upstream."""
+    slugs = [u.lower().strip("/") for u in upstream]
+    rows = store.rows(
+        "SELECT r.name, r.location, count(m.sha) AS commits FROM repositories r "
+        "LEFT JOIN repo_commits m USING (repo_id) GROUP BY ALL ORDER BY min(r.repo_id)"
+    )
+    return [{**r, "upstream": is_upstream(r["name"], r["location"], slugs)} for r in rows]
+
+
 def project_releases(store: Store, period: Period, upstream: list[str]) -> list[dict[str, Any]]:
     """The releases of the project's own repositories (not upstream ones) in the period."""
     slugs = [u.lower().strip("/") for u in upstream]

@@ -34,7 +34,7 @@ from catherd.errors import InputError
 from catherd.metrics import Params
 from catherd.metrics.base import WHOLE
 from catherd.metrics.runner import next_period, run_metric
-from catherd.partners.accountability import Period, is_upstream, upstream_contributions
+from catherd.partners.accountability import Period, repositories, upstream_contributions
 from catherd.partners.funding import Funding
 from catherd.partners.priorities import priority_items
 from catherd.partners.records import Records, visible
@@ -80,14 +80,13 @@ class Links:
                 '[digest] repositories must map names to web addresses, such as '
                 '{ networkx = "https://github.com/networkx/networkx" }'
             )
-        slugs = [u.lower().strip("/") for u in upstream]
         found: dict[str, str] = {}
         own: list[str] = []
-        for row in store.rows("SELECT name, location FROM repositories ORDER BY repo_id"):
+        for row in repositories(store, upstream):
             web = given.get(row["name"]) or _github_address(row["location"])
             if web:
                 found[row["name"]] = web.rstrip("/")
-                if not is_upstream(row["name"], row["location"], slugs):
+                if not row["upstream"]:
                     own.append(web.rstrip("/"))
         url = link or table.get("url")
         if url is not None and not (isinstance(url, str) and url.startswith(_WEB)):
@@ -139,9 +138,7 @@ def release_section(
     store: Store, period: Period, upstream: list[str], links: Links, mailmap: Path | None
 ) -> list[dict[str, Any]]:
     """The project's final releases tagged in the period, oldest first, with their credits."""
-    slugs = [u.lower().strip("/") for u in upstream]
-    own = {r["name"] for r in store.rows("SELECT name, location FROM repositories")
-           if not is_upstream(r["name"], r["location"], slugs)}  # fmt: skip
+    own = {r["name"] for r in repositories(store, upstream) if not r["upstream"]}
     book = ReleaseBook(store, str(mailmap) if mailmap else None)
     start, end = _bound(period.start), _bound(period.end)
     made = [r for r in book.releases() if r.repository in own and start <= r.tagged_at < end]
@@ -159,22 +156,46 @@ def release_section(
     return rows
 
 
-def _whole(store: Store, name: str, window: Window, column: str) -> int:
-    params = Params(since=window.start, until=window.end, by=WHOLE)
+def community_scope(store: Store, upstream: list[str]) -> tuple[str | None, bool]:
+    """The repository the community figures are restricted to (None: the whole store), and
+    whether they include upstream work all the same.
+
+    Upstream repositories are synced into the same store, but their contributors are not
+    the project's: when they hold commits, the figures are the project's one repository
+    with commits. The metrics take one repository at a time, so a project of several
+    repositories beside upstream ones is counted whole, and the digest says so.
+    """
+    stored = [r for r in repositories(store, upstream) if r["commits"]]
+    own = [r["name"] for r in stored if not r["upstream"]]
+    if len(own) == len(stored):
+        return None, False
+    return (own[0], False) if len(own) == 1 else (None, True)
+
+
+def _whole(store: Store, name: str, window: Window, column: str, repository: str | None) -> int:
+    params = Params(since=window.start, until=window.end, by=WHOLE, repository=repository)
     return sum(row[column] for row in run_metric(store, name, params))
 
 
-def community_section(store: Store, window: Window) -> dict[str, Any]:
-    """Active and new contributors, commits (the registered metrics), and the newcomers by
-    name in order of arrival (community.newcomers: the dashboard's list)."""
-    newcomers = sorted(list_newcomers(store, window), key=lambda n: n["first_at"])
+def community_section(store: Store, window: Window, upstream: list[str]) -> dict[str, Any]:
+    """Active and new contributors, commits (the registered metrics), the newcomers by name
+    in order of arrival (community.newcomers: the dashboard's list), and their monthly chart
+    over the year to the window's end; in the project's repository (``community_scope``)."""
+    repository, mixed = community_scope(store, upstream)
+    newcomers = sorted(list_newcomers(store, window, repository), key=lambda n: n["first_at"])
     names = [{"name": without_address(n["display_name"]), "first_at": n["first_at"]}
              for n in newcomers]  # fmt: skip
+    trend = Params(since=_trend_start(window.start, window.end), until=window.end, by="month",
+                   repository=repository)  # fmt: skip
+    chart = contributors_chart(contributors_trend(store, trend), "month")
     return {
-        "active": _whole(store, "active_contributors", window, "contributors"),
-        "new": _whole(store, "new_contributors", window, "newcomers"),
-        "commits": _whole(store, "commits", window, "commits"),
+        "repository": repository,
+        "with_upstream": mixed,
+        "active": _whole(store, "active_contributors", window, "contributors", repository),
+        "new": _whole(store, "new_contributors", window, "newcomers", repository),
+        "commits": _whole(store, "commits", window, "commits", repository),
         "newcomers": names,
+        "chart": charts.to_svg(chart),
     }
 
 
@@ -215,11 +236,11 @@ def _previous(period: Period) -> tuple[date, date]:
     return start - (end - start), start
 
 
-def _trend_start(period: Period) -> date:
-    """The first day of the twelve months the charts show, ending with the period."""
-    last = period.end - timedelta(days=1)
+def _trend_start(start: date, end: date) -> date:
+    """The first day of the twelve months the charts show, ending with ``[start, end)``."""
+    last = end - timedelta(days=1)
     index = last.year * 12 + last.month - 1 - 11
-    return min(date(index // 12, index % 12 + 1, 1), period.start)
+    return min(date(index // 12, index % 12 + 1, 1), start)
 
 
 def reach_section(store: Store, period: Period) -> dict[str, Any] | None:
@@ -232,7 +253,8 @@ def reach_section(store: Store, period: Period) -> dict[str, Any] | None:
         return None
     before_start, before_end = _previous(period)
     before = traffic_totals(store, Scope(since=before_start, until=before_end))
-    rows = traffic_summary(store, "month", Scope(since=_trend_start(period), until=period.end))
+    months = Scope(since=_trend_start(period.start, period.end), until=period.end)
+    rows = traffic_summary(store, "month", months)
     change = None
     if before["browser_visitors"]:
         change = now["browser_visitors"] / before["browser_visitors"] - 1
@@ -334,9 +356,6 @@ def digest_context(
     """Everything the digest and its posts show, for ``audience``."""
     if audience not in AUDIENCES:
         raise InputError(f"--audience {audience!r}: choose public or sponsors")
-    window = Window(period.start, period.end)
-    trend = Params(since=_trend_start(period), until=period.end, by="month")
-    people = contributors_chart(contributors_trend(store, trend), "month")
     return {
         "project": project,
         "audience": audience,
@@ -346,8 +365,7 @@ def digest_context(
         "version": __version__,
         "link": links.digest,
         "releases": release_section(store, period, upstream, links, mailmap),
-        "community": community_section(store, window),
-        "contributors_chart": charts.to_svg(people),
+        "community": community_section(store, Window(period.start, period.end), upstream),
         "notable": notable_section(store, records, period, upstream, audience),
         "decisions": decision_section(store, period, links),
         "reach": reach_section(store, period),
@@ -423,7 +441,7 @@ def write_digest(
     output.mkdir(parents=True, exist_ok=True)
     (output / "charts").mkdir(exist_ok=True)
     written = []
-    svgs = {"contributors": context["contributors_chart"]}
+    svgs = {"contributors": context["community"]["chart"]}
     if context["reach"]:
         svgs["traffic"] = context["reach"]["chart"]
     for name, svg in svgs.items():
