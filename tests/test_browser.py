@@ -164,7 +164,7 @@ def test_every_page_draws(server: str) -> None:
             ("/reports", "reports"), ("/releases", "releases"), ("/decisions", "decisions"),
             ("/traffic", "traffic"), ("/partners", "partners"), ("/priorities", "priorities"),
             ("/prospects", "prospects"), ("/admin", "admin"), ("/funnel", "funnel"),
-            ("/sprints", "sprints"),
+            ("/sprints", "sprints"), ("/reports/digest", "digest"),
         ]  # fmt: skip
         for path, name in pages:
             response = page.goto(f"{server}{path}")

@@ -94,6 +94,12 @@ organisations = "organisations.toml"
 # stale_days = 365
 # after_days = 30       # work in the days after a sprint still counts as the sprint's
 # compare_days = 90     # newcomers this close to a sprint are the ones it is compared with
+# The progress digest (`catherd digest --period 2026-10`): the address it will be published
+# at (its social posts link there; {{period}} becomes the period), and the web address of
+# repositories whose location is not on GitHub, for links to releases and decisions.
+[digest]
+# url = "https://example.org/blog/progress-{{period}}/"
+# repositories = {{ {name} = "https://github.com/owner/{name}" }}
 
 # Website traffic from access logs (`catherd traffic import`, and `catherd sync`): one
 # [[traffic.sites]] per site; logs are globs (rotated and .gz/.bz2 files too, any order).
@@ -185,6 +191,7 @@ class Config:
     decisions: dict[str, Any] = field(default_factory=dict)  # [decisions]: paths, voters...
     traffic: TrafficSettings = field(default_factory=TrafficSettings)  # [traffic]
     sprints: dict[str, Any] = field(default_factory=dict)  # [sprints]: labels, days
+    digest: dict[str, Any] = field(default_factory=dict)  # [digest]: url, repositories
 
     @property
     def cache_dir(self) -> Path:
@@ -248,6 +255,7 @@ def load_config(path: Path | None = None, db: Path | None = None) -> Config:
         raise InputError(f'{path}: [team] members must be a list such as ["jane@example.org"]')
     config.team = members
     config.traffic = _traffic(_table(data, "traffic", path), root, path)
+    config.digest = _table(data, "digest", path)
     github = _table(data, "github", path)
     config.github_api_url = str(github.get("api_url", DEFAULT_API_URL))
     config.github_token = os.environ.get("GITHUB_TOKEN") or github.get("token") or None

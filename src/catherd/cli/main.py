@@ -19,6 +19,7 @@ import typer
 from catherd.cli import community as community_commands
 from catherd.cli import decisions as decision_commands
 from catherd.cli import demo as demo_commands
+from catherd.cli import digest as digest_commands
 from catherd.cli import imports as import_commands
 from catherd.cli import partners as partner_commands
 from catherd.cli import people as people_commands
@@ -92,6 +93,7 @@ app.command("credits")(release_commands.credits)
 app.add_typer(decision_commands.app, name="decisions")
 app.add_typer(traffic_commands.app, name="traffic")
 app.add_typer(sprint_commands.app, name="sprint")
+app.command("digest")(digest_commands.digest)
 console = LazyConsole()
 
 

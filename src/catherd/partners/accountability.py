@@ -166,6 +166,13 @@ def _bound(day: date) -> datetime:
     return datetime.combine(day, datetime.min.time(), UTC)
 
 
+def _funded(member: Member, period: Period) -> tuple[date, date] | None:
+    """The part of ``period`` the member was funded for, ``[start, end)``, if any."""
+    start = max(period.start, member.start)
+    end = min(period.end, member.end + timedelta(days=1) if member.end else period.end)
+    return (start, end) if start < end else None
+
+
 def team_activity(
     store: Store, records: Records, period: Period, upstream: list[str]
 ) -> list[dict[str, Any]]:
@@ -178,10 +185,9 @@ def team_activity(
     ]
     rows = []
     for member in sorted(records.of(Member), key=lambda m: m.id):
-        start = max(period.start, member.start)
-        end = min(period.end, member.end + timedelta(days=1) if member.end else period.end)
-        if end <= start:
+        if (funded := _funded(member, period)) is None:
             continue
+        start, end = funded
         who = identify(store, member.person)
         window = {"a": _bound(start), "b": _bound(end)}
         acts = store.rows(
@@ -200,6 +206,63 @@ def team_activity(
              "from": start, "until": end - timedelta(days=1), **commits, **acts}
         )  # fmt: skip
     return rows
+
+
+_UPSTREAM_PULLS = """
+SELECT repo, number, title, url, state, created_at, merged_at FROM gh_items
+WHERE is_pr AND list_contains($logins, lower(author)) AND created_at >= $a AND created_at < $b
+  AND list_contains($upstream, lower(repo))
+ORDER BY created_at, repo, number
+"""
+_UPSTREAM_COMMITS = """
+SELECT count(DISTINCT c.sha) FROM contributions c JOIN repo_commits m USING (sha)
+WHERE c.person_id = $person AND c.contributed_at >= $a AND c.contributed_at < $b
+  AND list_contains($ids, m.repo_id)
+"""
+
+
+def upstream_contributions(
+    store: Store, records: Records, period: Period, upstream: list[str]
+) -> list[dict[str, Any]]:
+    """Per funded member and upstream repository (as ``[report] upstream`` names it): the
+    commits and the pull requests opened there in the period, one by one. They are what
+    ``team_activity`` counts as ``upstream_commits`` and ``upstream_pulls`` (a commit that
+    two upstream repositories hold is counted in each here, once there)."""
+    slugs = [u.lower().strip("/") for u in upstream]
+    stored = store.rows("SELECT repo_id, name, location FROM repositories")
+    ids = {
+        slug: [r["repo_id"] for r in stored if is_upstream(r["name"], r["location"], [slug])]
+        for slug in slugs
+    }
+    rows = []
+    for member in sorted(records.of(Member), key=lambda m: m.id):
+        funded = _funded(member, period)
+        who = identify(store, member.person) if funded else None
+        if funded is None or who is None:
+            continue
+        window = {"a": _bound(funded[0]), "b": _bound(funded[1])}
+        pulls = store.rows(_UPSTREAM_PULLS, {**window, "logins": sorted(who.logins),
+                                             "upstream": slugs})  # fmt: skip
+        for named, slug in zip(upstream, slugs, strict=True):
+            commits = 0
+            if who.person_id and ids[slug]:
+                found = {**window, "person": who.person_id, "ids": ids[slug]}
+                commits = int(store.scalar(_UPSTREAM_COMMITS, found) or 0)
+            mine = [p for p in pulls if p["repo"].lower() == slug]
+            if commits or mine:
+                rows.append({"member": member, "name": who.name, "repository": named.strip("/"),
+                             "commits": commits, "pulls": mine})  # fmt: skip
+    return rows
+
+
+def repositories(store: Store, upstream: list[str]) -> list[dict[str, Any]]:
+    """Every stored repository: name, location, commits held, and whether it is upstream."""
+    slugs = [u.lower().strip("/") for u in upstream]
+    rows = store.rows(
+        "SELECT r.name, r.location, count(m.sha) AS commits FROM repositories r "
+        "LEFT JOIN repo_commits m USING (repo_id) GROUP BY ALL ORDER BY min(r.repo_id)"
+    )
+    return [{**r, "upstream": is_upstream(r["name"], r["location"], slugs)} for r in rows]
 
 
 def project_releases(store: Store, period: Period, upstream: list[str]) -> list[dict[str, Any]]:

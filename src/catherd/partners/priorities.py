@@ -16,7 +16,7 @@ from typing import Any
 
 from catherd.metrics.runner import next_period
 from catherd.partners.book import identify
-from catherd.partners.records import LINK, Member, Priority, Records
+from catherd.partners.records import LINK, Member, Priority, Records, visible
 from catherd.store.database import Store
 
 
@@ -52,6 +52,17 @@ def linked_items(store: Store, links: list[str]) -> list[dict[str, Any]]:
         ):
             items[(row["repo"], row["number"])] = row
     return sorted(items.values(), key=lambda r: (r["repo"], r["number"]))
+
+
+def priority_items(store: Store, records: Records, audience: str) -> dict[str, list[str]]:
+    """``owner/repo#N`` of every item linked to a priority ``audience`` may see, with the
+    titles of those priorities (what the digest's notable work marks)."""
+    found: dict[str, list[str]] = {}
+    for priority in sorted(records.of(Priority), key=lambda p: p.id):
+        if visible(priority.visibility, audience):
+            for item in linked_items(store, priority.links):
+                found.setdefault(f"{item['repo']}#{item['number']}", []).append(priority.title)
+    return found
 
 
 def progress(store: Store, records: Records) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ from catherd.config import Config
 from catherd.web import (
     admin,
     decisions,
+    digest,
     funnel,
     login,
     metrics,
@@ -42,7 +43,7 @@ from catherd.web.state import Dashboard
 
 DEFAULT_PUBLIC = ("overview", "metrics", "supporters", "releases", "decisions", "traffic")
 PAGE_MODULES = (login, admin, overview, people, metrics, triage, repositories, reports,
-                releases, partners, decisions, traffic, funnel, sprints)  # fmt: skip
+                releases, partners, decisions, traffic, funnel, sprints, digest)  # fmt: skip
 # Pages load scripts from here only; Vega compiles its expressions with Function(), hence
 # 'unsafe-eval'; styles are inline in the templates.
 CONTENT_SECURITY_POLICY = (
