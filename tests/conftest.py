@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from catherd.config import Config, RepositorySpec
+from catherd.engine.base import EngineSettings
 from catherd.pipeline import SyncReport, sync
 from catherd.store.database import Store
 
@@ -100,3 +102,21 @@ def table_digest(store: Store) -> dict[str, object]:
 def git_available() -> None:
     if shutil.which("git") is None:
         pytest.skip("git not installed")
+
+
+@pytest.fixture(scope="session")
+def spark_local() -> Iterator[EngineSettings]:
+    """Spark in local mode, started once per test session (a JVM takes ~10 s to start).
+
+    Yields the settings engines use; each test gives them its own lake. Skipped where
+    PySpark (`pip install -e '.[test,spark]'`) or Java is missing.
+    """
+    pytest.importorskip("pyspark")
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pytest.skip("Java is not installed (Debian: default-jre-headless)")
+    from catherd.engine.spark import spark_session, stop_spark
+
+    settings = EngineSettings(kind="spark", master="local[2]")
+    spark_session(settings)
+    yield settings
+    stop_spark()

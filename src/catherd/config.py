@@ -69,6 +69,15 @@ organisations = "organisations.toml"
 # rates = {{ USD = 0.92, GBP = 1.17 }}   # 1 USD = 0.92 EUR
 # balance = 0                          # cash in hand at the start of the current month
 
+# Where metrics and ecosystem questions run: "duckdb" (this store, the default) or "spark"
+# (Apache Spark over a lake of Parquet tables: `pip install 'catherd[spark]'`, Java 17).
+# `--engine` on `catherd metrics`, `report` and `ecosystem` overrides the kind.
+[engine]
+# kind = "duckdb"
+# master = "local[*]"        # or a cluster: "spark://host:7077", "yarn", "k8s://..."
+# lake = "lake"              # a folder or URI (s3a://bucket/lake); default .catherd/lake
+# conf = {{ "spark.executor.memory" = "4g" }}
+
 # The accountability report (`catherd report team`): repositories of other projects where
 # the funded team's work counts as upstream work (sync them like any repository).
 [report]
@@ -122,6 +131,7 @@ class Config:
     funding: dict[str, Any] = field(default_factory=dict)  # [funding]: currency, rates, balance
     records: Path | None = None  # the folder of partnership records ([records] folder)
     upstream: list[str] = field(default_factory=list)  # [report] upstream: owner/name, ...
+    engine: dict[str, Any] = field(default_factory=dict)  # [engine]: kind, master, lake
 
     @property
     def cache_dir(self) -> Path:
@@ -171,6 +181,7 @@ def load_config(path: Path | None = None, db: Path | None = None) -> Config:
     config.web = _table(data, "web", path)
     config.funding = _table(data, "funding", path)
     config.records = root / str(_table(data, "records", path).get("folder", "records"))
+    config.engine = _table(data, "engine", path)
     upstream = _table(data, "report", path).get("upstream", [])
     if not isinstance(upstream, list) or not all(isinstance(u, str) for u in upstream):
         raise InputError(f'{path}: [report] upstream must be a list such as ["python/cpython"]')

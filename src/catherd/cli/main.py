@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from catherd.cli import ecosystem as ecosystem_commands
 from catherd.cli import imports as import_commands
 from catherd.cli import partners as partner_commands
 from catherd.cli import people as people_commands
@@ -32,6 +33,7 @@ from catherd.cli.common import (
     parse_date,
     print_rows,
 )
+from catherd.cli.engines import EngineOption, engine_for, export_app
 from catherd.cli.triage import triage as triage_command
 from catherd.config import (
     CONFIG_NAME,
@@ -42,7 +44,7 @@ from catherd.config import (
 )
 from catherd.errors import InputError, SourceError
 from catherd.metrics import REGISTRY, Params
-from catherd.metrics.runner import period_label, run_metric
+from catherd.metrics.runner import get_metric, period_label, run_metric
 from catherd.pipeline import SyncReport, known_repositories, sync
 from catherd.sources.github.client import Clock
 from catherd.store.database import Store
@@ -65,6 +67,8 @@ app.add_typer(partner_commands.partners_app, name="partners")
 app.add_typer(report_commands.app, name="report")
 app.command("team")(partner_commands.team)
 app.command("priorities")(partner_commands.priorities)
+app.add_typer(export_app, name="export")
+app.add_typer(ecosystem_commands.app, name="ecosystem")
 console = Console()
 
 
@@ -336,6 +340,7 @@ def metrics(
     db: DbOption = None,
     config_file: ConfigOption = None,
     as_json: JsonOption = False,
+    engine: EngineOption = None,
 ) -> None:
     """List the metrics, or compute one."""
     if name is None:
@@ -355,9 +360,10 @@ def metrics(
     params = Params(
         parse_date(since, "--since"), parse_date(until, "--until"), by, repo, include_bots
     )
+    get_metric(name)  # an unknown name fails before any engine starts
     config = load_config(config_file, db)
-    with Store(config.db, read_only=True) as store:
-        rows = run_metric(store, name, params)
+    with engine_for(config, engine) as (_, chosen):
+        rows = run_metric(chosen, name, params)
     if as_json:
         emit_json(
             {

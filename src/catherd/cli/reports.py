@@ -9,9 +9,11 @@ import typer
 from rich.console import Console
 
 from catherd.cli.common import ConfigOption, DbOption, guarded, parse_date
+from catherd.cli.engines import EngineOption, engine_for
 from catherd.config import Config, load_config
 from catherd.errors import InputError
 from catherd.metrics import Params
+from catherd.metrics.runner import on_engine
 from catherd.partners.funding import Funding
 from catherd.store.database import Store
 
@@ -42,16 +44,19 @@ def report(
     by: Annotated[str, typer.Option(help="Trend granularity: month, quarter or year.")] = "quarter",
     db: DbOption = None,
     config_file: ConfigOption = None,
+    engine: EngineOption = None,
 ) -> None:
     """Write the community report: index.html (self-contained, charts as inline SVG) and
-    report.md."""
+    report.md. Its metrics run on the engine chosen (--engine)."""
     if ctx.invoked_subcommand is not None:
         return
     from catherd.reports.community import write_report
 
     config = load_config(config_file, db)
     params = Params(parse_date(since, "--since"), parse_date(until, "--until"), by)
-    with Store(config.db, read_only=True) as store:
+    with engine_for(config, engine) as (store, chosen), on_engine(chosen):
+        if store is None:
+            raise InputError(f"{config.db}: the report reads the store too: none here")
         paths = write_report(store, output, project_name(config, store), params)
     for path in paths:
         console.print(f"wrote {path}")

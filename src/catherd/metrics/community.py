@@ -69,7 +69,8 @@ def retention(s: Sources) -> ir.Table:
     first = first_contributions(s)
     first = first.filter(s.in_window(first.first_at))
     data_end = c.contributed_at.max().as_scalar()
-    later = c.join(first, "person_id").filter(c.contributed_at.date() > first.first_at.date())
+    joined = c.join(first, "person_id")
+    later = joined.filter(joined.contributed_at.date() > joined.first_at.date())
     gap = later.group_by("person_id").aggregate(next_at=later.contributed_at.min())
     joined = first.left_join(gap, "person_id")
     days = (joined.next_at.epoch_seconds() - joined.first_at.epoch_seconds()) / 86400

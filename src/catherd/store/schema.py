@@ -7,7 +7,10 @@ rebuilt from raw tables by the identity layer, so a corrected rule never needs a
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
+# The tables metrics read from GitHub data, each materialised from its view ``{name}_json``.
+GITHUB_VIEWS = ("gh_items", "gh_comments", "gh_reviews", "gh_pull_files",
+                "gh_review_requests", "gh_events")  # fmt: skip
 
 MIGRATIONS: dict[int, list[str]] = {
     1: [
@@ -287,3 +290,37 @@ MIGRATIONS: dict[int, list[str]] = {
         )""",
     ],
 }
+
+
+def _from_raw(name: str) -> list[str]:
+    """Version 2's view ``{name}_json`` as the macro ``{name}_from(raw)`` and a view over it."""
+    head = f"CREATE VIEW {name}_json AS"
+    view = next(s for s in MIGRATIONS[2] if s.startswith(head))
+    body = view.removeprefix(head).replace("github_raw", "query_table(raw)")
+    return [
+        f"CREATE MACRO {name}_from(raw) AS TABLE {body}",
+        f"CREATE OR REPLACE VIEW {name}_json AS SELECT * FROM {name}_from('github_raw')",
+    ]
+
+
+# Version 5 redefines version 2's views, so it is written once they exist.
+MIGRATIONS[5] = [
+    # The issue or pull request each raw GitHub row belongs to. A GitHub table row is
+    # derived from the raw rows of one item, so an import refreshes the rows of the items
+    # it changed, reading no other payload (store/github_tables.py).
+    r"""CREATE MACRO gh_item_number(kind, key, payload) AS TRY_CAST(CASE kind
+        WHEN 'issue' THEN payload->>'$.number'
+        WHEN 'pull' THEN key
+        WHEN 'pull_graphql' THEN key
+        WHEN 'pull_file' THEN split_part(key, ':', 1)
+        WHEN 'issue_comment' THEN regexp_extract(payload->>'$.issue_url', '/(\d+)$', 1)
+        WHEN 'review_comment' THEN regexp_extract(payload->>'$.pull_request_url', '/(\d+)$', 1)
+        WHEN 'review' THEN regexp_extract(payload->>'$.pull_request_url', '/(\d+)$', 1)
+        WHEN 'event' THEN payload->>'$.issue.number'
+        END AS INTEGER)""",
+    "ALTER TABLE github_raw ADD COLUMN number INTEGER",
+    "UPDATE github_raw SET number = gh_item_number(kind, key, payload)",
+    # The views of version 2 become table macros over any relation of raw rows (all of
+    # github_raw, or the rows of some items) and views over github_raw through them.
+    *(statement for name in GITHUB_VIEWS for statement in _from_raw(name)),
+]
