@@ -35,7 +35,7 @@ ReposOption = Annotated[
     list[str] | None, typer.Option("--repos", help="owner/name, comma-separated.")
 ]
 OrgsOption = Annotated[list[str] | None, typer.Option("--orgs", help="Owners, comma-separated.")]
-COUNTS = [f"{k}s" for k in KINDS]
+COUNTS = list(KINDS.values())
 
 
 def _day(value: Any) -> str:

@@ -28,7 +28,9 @@ from catherd.partners import book
 from catherd.store.database import Store
 
 COMMENTS = ("IssueCommentEvent", "PullRequestReviewCommentEvent", "CommitCommentEvent")
-KINDS = ("push", "pull_request", "review", "issue", "comment", "release")
+# each kind of act and the column counting it
+KINDS = {"push": "pushes", "pull_request": "pull_requests", "review": "reviews",
+         "issue": "issues", "comment": "comments", "release": "releases"}  # fmt: skip
 
 
 def acts(engine: Engine, since: date | None = None) -> ir.Table:
@@ -98,7 +100,7 @@ def person_organisations(engine: Engine) -> ir.Table:
 
 
 def _counts(table: ir.Table) -> dict[str, ir.Value]:
-    counts: dict[str, ir.Value] = {f"{k}s": (table.kind == k).sum() for k in KINDS}
+    counts: dict[str, ir.Value] = {c: (table.kind == k).sum() for k, c in KINDS.items()}
     return {
         **counts,
         "acts": table.count(),
@@ -126,7 +128,7 @@ def breadth(
     named = per.join(repository_names(engine), "repo_id")
     return engine.rows(
         named.select(
-            "who", "repository", "repo_id", *(f"{k}s" for k in KINDS), "acts", "first_at", "last_at"
+            "who", "repository", "repo_id", *KINDS.values(), "acts", "first_at", "last_at"
         ).order_by(["who", ibis.desc("acts"), "repository", "repo_id"])
     )
 

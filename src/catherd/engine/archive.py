@@ -147,6 +147,9 @@ class Selection:
     def __post_init__(self) -> None:
         if not self.everything and not self.repositories and not self.owners:
             raise InputError("no repository to keep: give --repos, --orgs or --all")
+        # GitHub names are case-insensitive
+        object.__setattr__(self, "repositories", frozenset(r.lower() for r in self.repositories))
+        object.__setattr__(self, "owners", frozenset(o.lower() for o in self.owners))
 
     def as_json(self) -> dict[str, Any]:
         return {"all": self.everything, "repos": sorted(self.repositories),

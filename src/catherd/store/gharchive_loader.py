@@ -48,7 +48,7 @@ SELECT line, {UNREADABLE} AS unreadable, current_schema, chosen, repo_name AS re
        CASE WHEN chosen AND list_contains($types, type) THEN payload END AS payload
 FROM judged
 """
-_STATS = f"""
+_STATS = """
 SELECT count(*),
        coalesce(list(line ORDER BY line) FILTER (WHERE unreadable), []),
        count(*) FILTER (WHERE NOT unreadable AND NOT current_schema),
