@@ -17,6 +17,8 @@ import gzip
 import json
 import math
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -31,8 +33,9 @@ from catherd.engine.base import EngineSettings
 from catherd.engine.embedded import DuckDBEngine
 from catherd.engine.lake import export_lake
 from catherd.metrics import REGISTRY, Params
-from catherd.metrics.runner import TABLES, run_metric
+from catherd.metrics.runner import TABLES, on_engine, run_metric
 from catherd.pipeline import sync
+from catherd.reports.community import write_report
 from catherd.store.database import Store
 from catherd.store.gharchive_loader import import_archives
 from catherd.store.github_loader import upsert_raw
@@ -139,3 +142,48 @@ def test_spark_reads_every_table_metrics_read_as_stored(stores: tuple[Store, Any
         assert spark.schema(table) == duckdb.schema(table), table
         count = f"SELECT count(*) AS n FROM {table}"
         assert spark.arrow(count).to_pylist() == [{"n": store.scalar(count)}], table
+
+
+def test_the_community_report_is_the_same_on_spark(
+    stores: tuple[Store, Any], tmp_path: Path
+) -> None:
+    """The report computed with its metrics on Spark is, byte for byte, DuckDB's."""
+    store, spark = stores
+    params = Params(since=date(2024, 1, 1), until=date(2026, 1, 1), by="quarter")
+    write_report(store, tmp_path / "duckdb", "networkx", params)
+    with on_engine(spark):
+        write_report(store, tmp_path / "spark", "networkx", params)
+    for name in ("index.html", "report.md"):
+        assert (tmp_path / "spark" / name).read_text() == (tmp_path / "duckdb" / name).read_text()
+
+
+# Runs in a child process: one SparkContext per process, and this one is a cluster's.
+_CLUSTER = """
+import json, sys
+from typer.testing import CliRunner
+from catherd.cli.main import app
+from catherd.engine import spark
+answer = CliRunner().invoke(app, ["metrics", "bus_factor", "--by", "year", "--json",
+                                  "--config", sys.argv[1]])
+assert answer.exit_code == 0, answer.output
+status = spark._SESSION.sparkContext._jsc.sc().getExecutorMemoryStatus()
+print(json.dumps({"rows": json.loads(answer.stdout)["rows"], "executors": status.size() - 1}))
+"""
+
+
+def test_a_metric_on_a_local_cluster_of_two_executors(
+    tmp_path: Path, ingested: dict[str, Path], spark_local: EngineSettings
+) -> None:
+    """Spark's local-cluster master runs two executor processes: the distributed path
+    (shuffles between JVMs), configured through catherd.toml, through the CLI."""
+    project = tmp_path / "catherd.toml"
+    project.write_text(f'[project]\ndb = "{ingested["networkx"]}"\n\n[engine]\nkind = "spark"\n'
+                       'master = "local-cluster[2,1,1024]"\nlake = "lake"\n')  # fmt: skip
+    child = subprocess.run([sys.executable, "-c", _CLUSTER, str(project)],
+                           capture_output=True, text=True, cwd=tmp_path, timeout=600)  # fmt: skip
+    assert child.returncode == 0, child.stderr[-3000:]
+    answer = json.loads(child.stdout.strip().splitlines()[-1])
+    assert answer["executors"] == 2
+    with Store(ingested["networkx"], read_only=True) as store:
+        expected = run_metric(store, "bus_factor", Params(by="year"))
+    assert answer["rows"] == json.loads(json.dumps(expected, default=str))

@@ -57,20 +57,21 @@ SELECT count(*),
        count(*) FILTER (WHERE chosen AND NOT list_contains($types, coalesce(type, '')))
 FROM gh_archive_lines
 """
-# The records inside the events (RECORDS), newest snapshot of each key first; ties go to
-# the later line, as a later event of the same time is the later state.
+# The records inside the events (RECORDS), each read with one parse of its event's payload:
+# the object, its key, and the times that date it (JSON text, unquoted below).
 _RECORDS = """
 CREATE OR REPLACE TEMP TABLE gh_archive_records AS
-SELECT * FROM (
-    SELECT repo, kind, obj->>('$.' || key_field) AS key, obj AS payload, line,
-           coalesce(obj->>'$.updated_at', obj->>'$.submitted_at', obj->>'$.created_at')
-               AS stamp
-    FROM ({parts})
-    WHERE json_type(obj) = 'OBJECT' AND obj->>('$.' || key_field) IS NOT NULL
-)
+SELECT repo, kind,
+       CASE WHEN starts_with(v[2], '"') THEN v[2]->>'$' ELSE v[2] END AS key,
+       v[1] AS payload, line,
+       coalesce(nullif(v[3]->>'$', ''), nullif(v[4]->>'$', ''), nullif(v[5]->>'$', ''))
+           AS stamp
+FROM ({parts})
+WHERE starts_with(v[1], '{{') AND v[2] IS NOT NULL AND v[2] <> 'null'
 """
 _PART = (
-    "SELECT repo, '{kind}' AS kind, '{key}' AS key_field, payload->'$.{field}' AS obj, line "
+    "SELECT repo, '{kind}' AS kind, line, json_extract(payload, ['$.{field}', '$.{field}.{key}', "
+    "'$.{field}.updated_at', '$.{field}.submitted_at', '$.{field}.created_at']) AS v "
     "FROM gh_archive_lines WHERE type = '{type}' AND payload IS NOT NULL"
 )
 _NEWEST = """
