@@ -31,14 +31,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from gharchive_data import build_dataset, uncompressed_size  # noqa: E402
+from gharchive_data import build_dataset, uncompressed_size
 
-# Each child prints one JSON line; peak memory is the child's own.
+# Each child prints one JSON line; peak memory is the child's own (VmHWM: ru_maxrss would
+# carry over the parent's peak through fork and exec).
 _PRELUDE = """
-import json, resource, sys, time
+import json, sys, time
 from pathlib import Path
 def done(out):
-    out["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    status = Path("/proc/self/status").read_text().splitlines()
+    hwm = next(line for line in status if line.startswith("VmHWM:"))
+    out["peak_rss_mib"] = int(hwm.split()[1]) / 1024
     print(json.dumps(out))
 files = json.loads(sys.argv[1])
 """

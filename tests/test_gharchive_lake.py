@@ -16,20 +16,24 @@ import shutil
 import subprocess
 import sys
 import threading
+from collections import Counter
 from datetime import UTC, datetime
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import duckdb
 import pytest
 
 from catherd.engine import archive
 from catherd.engine.archive import Selection, expand_pattern, import_to_lake, read_lake_manifest
+from catherd.engine.reconcile import reconcile
 from catherd.errors import InputError
+from catherd.sources.github.client import GitHubClient
 
 from .conftest import SHARED
-from .replay import read_recording
+from .replay import ReplayServer, read_recording
 
 ARCHIVE = SHARED / "gharchive"
 
@@ -226,3 +230,31 @@ def test_url_patterns_are_expanded_and_hours_done_are_not_fetched_again(tmp_path
     assert len(requests) == 2  # the second run downloaded nothing
     assert other.returncode == 2 and "this lake keeps every repository" in other.stderr
     shutil.rmtree(tmp_path / "lake")
+
+
+def test_counts_are_reconciled_with_github_for_a_sample(tmp_path: Path) -> None:
+    """PyGithub's events of 22-27 May 2012 in the lake, and a SYNTHETIC one: a pull request
+    of lnav's hour said opened that week. GitHub's answers are SYNTHETIC too (no recording
+    searches these hours): 3 items for PyGithub, and a 404 for the other (deleted since)."""
+    pull = next(json.loads(e) for e in lnav() if '"PullRequestEvent"' in e)
+    pull["payload"]["action"], pull["created_at"] = "opened", "2012-05-27T06:30:00Z"
+    events = [*(json.loads(line) for line in events_api()), pull]
+    inputs = [dump(tmp_path, "2012-05-22-18", events_api()),
+              dump(tmp_path, "2012-05-27-6", [json.dumps(pull)])]  # fmt: skip
+    import_to_lake(tmp_path / "lake", inputs, Selection(everything=True))
+    opened = Counter(e["repo"]["name"] for e in events
+                     if e["type"] in ("IssuesEvent", "PullRequestEvent")
+                     and e["payload"].get("action") == "opened")  # fmt: skip
+    assert opened  # PyGithub's author opened issues that week
+    script = {"/search/issues": [(200, {}, b'{"total_count": 3, "items": []}'),
+                                 (404, {}, b'{"message": "Not Found"}')]}  # fmt: skip
+    with ReplayServer([], script) as server:
+        client = GitHubClient(api_url=server.url)
+        rows = reconcile(tmp_path / "lake", client, 2)
+        client.close()
+    name, other = "PyGithub/PyGithub", pull["repo"]["name"]
+    assert [(r["repository"], r["archive"]) for r in rows] == [(name, opened[name]), (other, 1)]
+    assert rows[0]["github"] == 3 and rows[0]["difference"] == 3 - opened[name]
+    assert rows[1]["github"] is None and "not found" in rows[1]["problem"]
+    asked = [parse_qs(urlsplit(path).query)["q"][0] for _, path, _ in server.requests]
+    assert asked[0] == f"repo:{name} created:2012-05-22T18:00:00Z..2012-05-27T06:59:59Z"

@@ -10,11 +10,20 @@ import httpx
 import typer
 from rich.console import Console
 
-from catherd.cli.common import ConfigOption, DbOption, errors, guarded, split_names
+from catherd.cli.common import (
+    ConfigOption,
+    DbOption,
+    errors,
+    guarded,
+    print_rows,
+    split_names,
+)
 from catherd.config import load_config
 from catherd.engine.archive import Selection, expand_pattern, import_to_lake, missing_hours
+from catherd.engine.reconcile import reconcile
 from catherd.errors import InputError, SourceError
 from catherd.pipeline import import_gharchive
+from catherd.sources.github.client import GitHubClient
 from catherd.sources.github.repository import is_github, parse_slug
 from catherd.store.database import Store
 
@@ -60,6 +69,17 @@ def gharchive(
         Path | None,
         typer.Option("--lake", help="Write Parquet by day into this lake, not the store."),
     ] = None,
+    reconcile_sample: Annotated[
+        int | None,
+        typer.Option(
+            "--reconcile",
+            help="With --lake: compare the counts of this many repositories with GitHub's "
+            "(default 5 when GITHUB_TOKEN is set, else 0).",
+        ),
+    ] = None,
+    api_url: Annotated[
+        str | None, typer.Option("--api-url", help="GitHub API root (for --reconcile).")
+    ] = None,
     db: DbOption = None,
     config_file: ConfigOption = None,
 ) -> None:
@@ -67,11 +87,15 @@ def gharchive(
     locations = [url for source in sources for url in expand_pattern(source)]
     repositories = {parse_slug(r).lower() for r in split_names(repo)}
     owners = split_names(org)
-    if lake is not None:
-        _into_lake(lake, locations, Selection(everything, frozenset(repositories),
-                                              frozenset(owners)))  # fmt: skip
-        return
     config = load_config(config_file, db)
+    if lake is not None:
+        selection = Selection(everything, frozenset(repositories), frozenset(owners))
+        _into_lake(lake, locations, selection)
+        sample = reconcile_sample if reconcile_sample is not None else (
+            5 if config.github_token else 0)  # fmt: skip
+        if sample > 0:
+            _reconcile(lake, api_url or config.github_api_url, config.github_token, sample)
+        return
     repositories |= {parse_slug(s.location) for s in config.repositories if is_github(s.location)}
     with Store(config.db) as store, tempfile.TemporaryDirectory() as scratch:
         repositories |= {r["location"].removeprefix("github:") for r in store.rows(
@@ -102,6 +126,26 @@ def gharchive(
         f"{stats.records:,} records, {result.changed:,} rows changed; skipped: "
         f"{stats.other_repositories:,} of other repositories, {stats.other_types:,} of other "
         f"types, {stats.old_schema:,} in the pre-2015 schema, {len(stats.bad_lines)} unreadable"
+    )
+
+
+def _reconcile(lake: Path, api_url: str, token: str | None, sample: int) -> None:
+    client = GitHubClient(api_url=api_url, token=token)
+    try:
+        rows = reconcile(lake, client, sample)
+    finally:
+        client.close()
+    cells = [
+        [r["repository"], str(r["repo_id"]), f"{r['archive']:,}",
+         "–" if r["github"] is None else f"{r['github']:,}",
+         r["problem"] or f"{r['difference']:,}"]
+        for r in rows
+    ]  # fmt: skip
+    print_rows(
+        "GH Archive against GitHub (issues and pull requests opened in the hours imported)",
+        ["repository", "id", "archive", "GitHub", "missing from the archive"],
+        cells,
+        right=["id", "archive", "GitHub", "missing from the archive"],
     )
 
 

@@ -49,20 +49,14 @@ import duckdb
 import ibis
 
 from catherd.errors import InputError
+from catherd.sources.gharchive import UNREADABLE, read_json_sql
+from catherd.store.database import IMPORT_MEMORY_LIMIT
 
 FOLDER = "gharchive"
 MANIFEST = "_hours.json"
 FORMAT = 1
 SAFE_NAME = re.compile(r"^[\w.-]+$")  # names become Parquet file names
 HOUR_NAME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-(\d{1,2})$")
-MEMORY_LIMIT = "1GB"  # an import's ceiling whatever the input size (DuckDB spills beyond it)
-
-# The columns read from each line. ``actor`` is an object since 2015 and a login before.
-DECLARED = {
-    "id": "VARCHAR", "type": "VARCHAR", "actor": "JSON", "repo": "JSON", "org": "JSON",
-    "payload": "JSON", "created_at": "VARCHAR",
-    "repository": "JSON",  # pre-2015
-}  # fmt: skip
 
 EVENTS_SCHEMA = ibis.schema(
     {
@@ -87,6 +81,28 @@ _INTEGER = "try_cast(try_cast({} AS DOUBLE) AS BIGINT)"  # "123", 123 and 123.0 
 _PAYLOAD_PATHS = ["$.action", "$.issue.number", "$.pull_request.number", "$.number", "$.commits"]
 _KEPT = """($everything OR list_contains($ids, repo_id) OR list_contains($names, lower(repo_name))
            OR list_contains($owners, lower(split_part(repo_name, '/', 1))))"""
+# What is read of an event kept (an event not kept is only counted, so nothing more of it
+# is parsed): (column, SQL over the line and ``p``, the payload's fields above).
+_KEPT_COLUMNS = {
+    "old_schema": "repo IS NULL",
+    "float_id": "id IS NOT NULL AND (contains(id, '.') OR contains(lower(id), 'e'))",
+    "push_no_commits": "type = 'PushEvent' AND repo IS NOT NULL AND p[5] IS NULL",
+    "id": f"""coalesce({_INTEGER.format("id")},
+                       -('0x' || left(md5(concat_ws('|', type, created_at, actor, repository,
+                                                    payload)), 15))::BIGINT)""",
+    "type": "type",
+    "action": "p[1]",
+    "created_at": "created",
+    "actor_id": _INTEGER.format("actor->>'$.id'"),
+    "actor_login": "CASE WHEN json_type(actor) = 'VARCHAR' THEN actor->>'$' "
+                   "ELSE actor->>'$.login' END",
+    "repo_id": "repo_id",
+    "repo_name": "repo_name",
+    "org_id": _INTEGER.format("org->>'$.id'"),
+    "org_login": "org->>'$.login'",
+    "number": "try_cast(coalesce(p[2], p[3], p[4]) AS INTEGER)",
+    "payload": "payload::VARCHAR",
+}  # fmt: skip
 _ROWS = f"""
 WITH lines AS (
     SELECT *,
@@ -94,46 +110,25 @@ WITH lines AS (
            coalesce(repo->>'$.name', (repository->>'$.owner') || '/' || (repository->>'$.name'))
                AS repo_name,
            try_cast(created_at AS TIMESTAMPTZ) AS created
-    FROM read_json($files, format = 'newline_delimited', ignore_errors = true,
-                   filename = 'source',
-                   columns = {{{", ".join(f"{k}: '{v}'" for k, v in DECLARED.items())}}})
+    FROM {read_json_sql("$files", filename="'source'")}
 ), judged AS (
     SELECT *,
-           CASE WHEN type IS NULL THEN 'unreadable'
+           CASE WHEN {UNREADABLE} THEN 'unreadable'
                 WHEN repo IS NULL AND repository IS NULL THEN 'no_repository'
                 WHEN created IS NULL THEN 'no_time'
                 WHEN NOT {_KEPT} THEN 'other_repositories'
                 ELSE 'event' END AS status
     FROM lines
 ), kept AS (
-    -- only the events kept are parsed further and carry their payload into the batch
     SELECT *, CASE WHEN status = 'event' THEN json_extract_string(payload, {_PAYLOAD_PATHS})
               END AS p
     FROM judged
 )
-SELECT
-    status,
-    repo IS NULL AND repository IS NOT NULL AS old_schema,
-    id IS NOT NULL AND (contains(id, '.') OR contains(lower(id), 'e')) AS float_id,
-    type = 'PushEvent' AND repo IS NOT NULL AND p[5] IS NULL AS push_no_commits,
-    coalesce({_INTEGER.format("id")},
-             -('0x' || left(md5(concat_ws('|', type, created_at, actor, repository, payload)),
-                            15))::BIGINT) AS id,
-    type,
-    p[1] AS action,
-    created AS created_at,
-    {_INTEGER.format("actor->>'$.id'")} AS actor_id,
-    CASE WHEN json_type(actor) = 'VARCHAR' THEN actor->>'$' ELSE actor->>'$.login' END
-        AS actor_login,
-    repo_id,
-    repo_name,
-    {_INTEGER.format("org->>'$.id'")} AS org_id,
-    org->>'$.login' AS org_login,
-    try_cast(coalesce(p[2], p[3], p[4]) AS INTEGER) AS number,
-    CASE WHEN status = 'event' THEN payload::VARCHAR END AS payload,
-    source
+SELECT status, source,
+       {", ".join(f"CASE WHEN status = 'event' THEN {sql} END AS {name}"
+                  for name, sql in _KEPT_COLUMNS.items())}
 FROM kept
-"""  # fmt: skip
+"""
 
 
 @dataclass(frozen=True)
@@ -447,7 +442,7 @@ def _describe(selection: dict[str, Any]) -> str:
 def _connection(folder: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    con.execute(f"SET memory_limit = '{IMPORT_MEMORY_LIMIT}'")
     con.execute("SET preserve_insertion_order = false")  # lets DuckDB write in parallel
     con.execute(f"SET temp_directory = '{_sql_path(folder / '.spill')}'")
     return con

@@ -7,7 +7,7 @@ the records of the repositories chosen are extracted in SQL, the newest snapshot
 is upserted in one statement (which finds existing rows through the primary key, not by
 scanning ``github_raw``), and the GitHub tables are refreshed for the items that statement
 changed only. So an import costs what its file holds, whatever the store already holds, and
-its memory is bounded (DuckDB spills beyond ``MEMORY_LIMIT``).
+its memory is bounded (DuckDB spills beyond ``IMPORT_MEMORY_LIMIT``).
 """
 
 from __future__ import annotations
@@ -22,12 +22,11 @@ import pyarrow as pa
 
 from catherd.errors import InputError
 from catherd.sources.gharchive import RECORDS, UNREADABLE, ArchiveStats, read_json_sql
-from catherd.store.database import Store
+from catherd.store.database import IMPORT_MEMORY_LIMIT, Store
 from catherd.store.github_loader import upsert_sql
 from catherd.store.github_tables import refresh_github_items
 
 CURSOR_SOURCE = "gharchive"
-MEMORY_LIMIT = "1GB"
 
 # One row a non-blank line: what the import needs of it. Only the events of the chosen
 # repositories whose type holds records carry their payload further.
@@ -74,12 +73,17 @@ _PART = (
     "'$.{field}.updated_at', '$.{field}.submitted_at', '$.{field}.created_at']) AS v "
     "FROM gh_archive_lines WHERE type = '{type}' AND payload IS NOT NULL"
 )
+# One row a key: the newest snapshot (ties go to the later line, the later state), chosen
+# on the narrow columns, so no payload is sorted.
+_OLDER = """
+DELETE FROM gh_archive_records WHERE rowid NOT IN (
+    SELECT arg_max(rowid, (coalesce(stamp, ''), line)) FROM gh_archive_records
+    GROUP BY repo, kind, key)
+"""
 _NEWEST = """
 SELECT repo, kind, key, TRY_CAST(stamp AS TIMESTAMPTZ) AS updated_at, now() AS fetched_at,
        payload
 FROM gh_archive_records
-QUALIFY row_number() OVER (PARTITION BY repo, kind, key
-                           ORDER BY stamp DESC NULLS LAST, line DESC) = 1
 """
 
 
@@ -146,8 +150,11 @@ def _import_file(store: Store, path: Path, chosen: dict[str, object], stats: Arc
         for field_name, kind, key in recipe
     )
     con.execute(_RECORDS.format(parts=parts))
+    con.execute("DROP TABLE gh_archive_lines")  # memory is the limit: each copy goes early
     stats.records += con.execute("SELECT count(*) FROM gh_archive_records").fetchall()[0][0]
+    con.execute(_OLDER)
     changed = con.execute(upsert_sql(_NEWEST, "repo, number")).fetchall()
+    con.execute("DROP TABLE gh_archive_records")
     items = pa.table(
         {"repo": [r for r, _ in changed], "number": [n for _, n in changed]},
         schema=pa.schema([("repo", pa.string()), ("number", pa.int32())]),
@@ -157,8 +164,6 @@ def _import_file(store: Store, path: Path, chosen: dict[str, object], stats: Arc
         refresh_github_items(con, "gh_changed_items")
     finally:
         con.unregister("gh_changed_items")
-    con.execute("DROP TABLE gh_archive_lines")
-    con.execute("DROP TABLE gh_archive_records")
     return len(changed)
 
 
@@ -166,7 +171,7 @@ def _import_file(store: Store, path: Path, chosen: dict[str, object], stats: Arc
 def _memory_limit(store: Store) -> Iterator[None]:
     """Bound the store's memory while importing (DuckDB spills to disk beyond it)."""
     before = store.scalar("SELECT current_setting('memory_limit')")
-    store.con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    store.con.execute(f"SET memory_limit = '{IMPORT_MEMORY_LIMIT}'")
     try:
         yield
     finally:
