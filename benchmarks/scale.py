@@ -159,8 +159,10 @@ def main() -> None:
         owners = [f"org-{n:06d}" for n in range(10)]
         chosen = child(_LAKE, files, str(scratch / "lake-orgs"), json.dumps(owners))
         line("lake --orgs (10 owners)", chosen)
-        print(f"                lake --all wrote {everything['written']:,} events; skipped "
-              f"{everything['skipped']}; repaired {everything['repaired']}")  # fmt: skip
+        parquet = sum(p.stat().st_size for p in (lake / "gharchive").rglob("*.parquet"))
+        print(f"                lake --all wrote {everything['written']:,} events "
+              f"({parquet / 1e6:,.0f} MB of Parquet); skipped {everything['skipped']}; "
+              f"repaired {everything['repaired']}")  # fmt: skip
         busiest = "org-000000/project-0000000"
         one = child(_STORE, files, str(scratch / "one.duckdb"), json.dumps([busiest]))
         line(f"store --repo {busiest}", one)
@@ -179,6 +181,7 @@ def main() -> None:
         for kind in ("duckdb", *(() if args.no_spark else ("spark",))):
             out = child(_QUERIES, files, str(store), str(lake), kind, team,
                         json.dumps(owners), owners[0])  # fmt: skip
+            # peak: the Python process (Spark's JVM is another process)
             print(f"queries on {kind:<7} open {out['open_s']:6.1f} s; " + "; ".join(
                 f"{q} {out[q][0]:.1f} s, warm {out[q][1]:.1f} s ({out[q + '_rows']} rows)"
                 for q in ("breadth", "organisations", "health")
