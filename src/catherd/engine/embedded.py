@@ -11,6 +11,7 @@ from pathlib import Path
 import ibis
 import pyarrow as pa
 
+from catherd.engine.archive import EVENTS_SCHEMA, events_glob
 from catherd.engine.base import EVENTS, Engine
 from catherd.store.database import Store
 from catherd.store.schema import SCHEMA_VERSION
@@ -28,8 +29,6 @@ class DuckDBEngine(Engine):
         self.lake = lake
         self._events = False
         if lake is not None:
-            from catherd.engine.archive import events_glob
-
             pattern = events_glob(lake)
             if pattern is not None:
                 quoted = pattern.replace("'", "''")
@@ -41,8 +40,6 @@ class DuckDBEngine(Engine):
 
     def schema(self, table: str) -> ibis.Schema:
         if table == EVENTS:
-            from catherd.engine.archive import EVENTS_SCHEMA
-
             return EVENTS_SCHEMA
         key = (SCHEMA_VERSION, table)
         if key not in _SCHEMAS:

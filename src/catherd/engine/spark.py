@@ -22,6 +22,7 @@ from typing import Any
 import ibis
 import pyarrow as pa
 
+from catherd.engine.archive import EVENTS_SCHEMA, events_root
 from catherd.engine.base import EVENTS, Engine, EngineSettings
 from catherd.engine.lake import MANIFEST, STORE_FOLDER, check_manifest, read_manifest, table_schemas
 from catherd.errors import InputError, SourceError
@@ -47,19 +48,16 @@ class SparkEngine(Engine):
         for table, schema in self._schemas.items():
             frame = self.session.read.parquet(f"{lake}/{STORE_FOLDER}/{table}")
             frame.select(*schema.names).createOrReplaceTempView(table)
-        from catherd.engine.archive import EVENTS_SCHEMA, events_root
-
         self._events = False
         root = events_root(local) if local is not None else f"{lake}/gharchive/events"
         if root is not None:
             try:
                 frame = self.session.read.option("basePath", str(root)).parquet(str(root))
             except Exception:  # no events written there (yet)
-                frame = None
-            if frame is not None:
-                frame.select(*EVENTS_SCHEMA.names).createOrReplaceTempView(EVENTS)
-                self._events = True
-                self._schemas[EVENTS] = EVENTS_SCHEMA
+                return
+            frame.select(*EVENTS_SCHEMA.names).createOrReplaceTempView(EVENTS)
+            self._events = True
+            self._schemas[EVENTS] = EVENTS_SCHEMA
 
     def _remote_manifest(self, lake: str) -> dict[str, Any] | None:
         try:
