@@ -149,8 +149,9 @@ def test_events_by_day_as_read_independently(tmp_path: Path) -> None:
 def test_an_interrupted_import_restarts_at_the_first_missing_hour(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    inputs = [dump(tmp_path, "2024-01-01-15", lnav()), dump(tmp_path, "2024-01-01-16", shapes()),
-              dump(tmp_path, "2024-01-01-18", events_api())]  # fmt: skip
+    # hours 9, 10 and 12: by name, "10" would sort before "9"
+    inputs = [dump(tmp_path, "2024-01-01-9", lnav()), dump(tmp_path, "2024-01-01-10", shapes()),
+              dump(tmp_path, "2024-01-01-12", events_api())]  # fmt: skip
     lake = tmp_path / "lake"
     real_batch, batches = archive._import_batch, []
 
@@ -163,11 +164,11 @@ def test_an_interrupted_import_restarts_at_the_first_missing_hour(
     monkeypatch.setattr(archive, "_import_batch", interrupted)
     with pytest.raises(KeyboardInterrupt):
         import_to_lake(lake, inputs, Selection(everything=True), batch=1)
-    assert set(read_lake_manifest(lake)["hours"]) == {"2024-01-01-15"}
+    assert set(read_lake_manifest(lake)["hours"]) == {"2024-01-01-9"}
     monkeypatch.setattr(archive, "_import_batch", real_batch)
     again = import_to_lake(lake, list(reversed(inputs)), Selection(everything=True), batch=1)
     assert (again.already, again.hours) == (1, 2)
-    assert again.gaps == [("2024-01-01-17", "2024-01-01-17")]
+    assert again.gaps == [("2024-01-01-11", "2024-01-01-11")]
     clean = import_to_lake(tmp_path / "clean", inputs, Selection(everything=True))
     key = lambda r: (r["id"], r["day"])  # noqa: E731
     assert sorted(lake_rows(lake), key=key) == sorted(lake_rows(tmp_path / "clean"), key=key)

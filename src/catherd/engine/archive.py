@@ -58,6 +58,10 @@ FORMAT = 1
 SAFE_NAME = re.compile(r"^[\w.-]+$")  # names become Parquet file names
 HOUR_NAME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-(\d{1,2})$")
 
+_PART = "--part"  # a dump's further files in one day, if DuckDB wrote several
+_SKIPPED = ("unreadable", "no_repository", "no_time", "duplicate", "other_repositories")
+_REPAIRED = ("pre_2015_schema", "float_id", "push_without_commits")
+
 EVENTS_SCHEMA = ibis.schema(
     {
         "id": "int64",
@@ -261,7 +265,9 @@ def import_to_lake(
             raise InputError(f"{location} and {by_name[name]}: two dumps of one hour ({name})")
         by_name[name] = location
     # in hour order, so that an interrupted import restarts at the first missing hour
-    ordered = sorted(by_name.items(), key=lambda item: (hour_of(item[0]) is None, item[0]))
+    never = datetime.min.replace(tzinfo=UTC)  # dumps not named by their hour come last
+    ordered = sorted(by_name.items(), key=lambda i: (hour_of(i[0]) is None,
+                                                      hour_of(i[0]) or never, i[0]))  # fmt: skip
     result = LakeImport()
     todo = []
     for name, location in ordered:
@@ -399,15 +405,8 @@ def _import_batch(
     con.execute("DROP TABLE batch")
 
 
-_PART = "--part"  # a dump's further files in one day, if DuckDB wrote several
-
-
 def _hour_of_file(path: Path) -> str:
     return path.stem.split(_PART)[0]
-
-
-_SKIPPED = ("unreadable", "no_repository", "no_time", "duplicate", "other_repositories")
-_REPAIRED = ("pre_2015_schema", "float_id", "push_without_commits")
 
 
 def gaps(manifest: dict[str, Any]) -> list[tuple[str, str]]:
