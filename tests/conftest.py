@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import subprocess
@@ -96,6 +97,18 @@ def table_digest(store: Store) -> dict[str, object]:
             f"SELECT count(*), coalesce(sum(hash({', '.join(columns)})), 0) FROM {table}"
         ).fetchall()[0]
     return digest
+
+
+def same(a: object, b: object) -> bool:
+    """Equal, numbers within 1e-6 (a float summed by parallel threads may differ in its last
+    bits from one run, or engine, to the next)."""
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-6)
+    if isinstance(a, dict) and isinstance(b, dict):
+        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    return a == b
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import math
 import shutil
 import subprocess
 import sys
@@ -41,7 +40,7 @@ from catherd.store.gharchive_loader import import_archives
 from catherd.store.github_loader import upsert_raw
 from catherd.store.github_tables import refresh_github_tables
 
-from .conftest import SHARED
+from .conftest import SHARED, same
 from .test_github_client import recording
 from .test_github_sync import pygithub_server
 
@@ -106,12 +105,6 @@ def answers(stores: tuple[Store, Any]) -> dict[tuple[str, Params], Any]:
     keys = [(name, params) for name in REGISTRY for params in PARAMS]
     with ThreadPoolExecutor(max_workers=4) as pool:
         return dict(zip(keys, pool.map(on_spark, keys), strict=True))
-
-
-def same(a: Any, b: Any) -> bool:
-    if isinstance(a, float) and isinstance(b, float):
-        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-6)
-    return a == b
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))
