@@ -9,6 +9,7 @@ shared copies): they run from a fresh clone alone.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import shutil
@@ -25,6 +26,7 @@ import pytest
 
 from catherd.config import Config, RepositorySpec
 from catherd.demo.sample import DATA as SAMPLE
+from catherd.engine.base import EngineSettings
 from catherd.pipeline import SyncReport, sync
 from catherd.sources.git.versions import tag_version
 from catherd.store.database import Store
@@ -183,6 +185,18 @@ def table_digest(store: Store) -> dict[str, object]:
     return digest
 
 
+def same(a: object, b: object) -> bool:
+    """Equal, numbers within 1e-6 (a float summed by parallel threads may differ in its last
+    bits from one run, or engine, to the next)."""
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-6)
+    if isinstance(a, dict) and isinstance(b, dict):
+        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    return a == b
+
+
 @pytest.fixture
 def git_available() -> None:
     if shutil.which("git") is None:
@@ -225,3 +239,19 @@ def serving(app: Any) -> Iterator[str]:
         withdraw(board.store.path)
         server.should_exit = True
         thread.join(timeout=10)
+@pytest.fixture(scope="session")
+def spark_local() -> Iterator[EngineSettings]:
+    """Spark in local mode, started once per test session (a JVM takes ~10 s to start).
+
+    Yields the settings engines use; each test gives them its own lake. Skipped where
+    PySpark (`pip install -e '.[test,spark]'`) or Java is missing.
+    """
+    pytest.importorskip("pyspark")
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pytest.skip("Java is not installed (Debian: default-jre-headless)")
+    from catherd.engine.spark import spark_session, stop_spark
+
+    settings = EngineSettings(kind="spark", master="local[2]")
+    spark_session(settings)
+    yield settings
+    stop_spark()

@@ -80,6 +80,14 @@ organisations = "organisations.toml"
 # voters = ["login1", "login2"]   # who may vote (default: [triage] team, else anyone)
 # majority = 0.667                # share of the votes cast a vote needs to pass
 # stale_days = 365                # a draft or proposal under review unchanged this long
+# Where metrics and ecosystem questions run: "duckdb" (this store, the default) or "spark"
+# (Apache Spark over a lake of Parquet tables: `pip install 'catherd[spark]'`, Java 17).
+# `--engine` on `catherd metrics`, `report` and `ecosystem` overrides the kind.
+[engine]
+# kind = "duckdb"
+# master = "local[*]"        # or a cluster: "spark://host:7077", "yarn", "k8s://..."
+# lake = "lake"              # a folder or URI (s3a://bucket/lake); default .catherd/lake
+# conf = {{ "spark.executor.memory" = "4g" }}
 
 # The accountability report (`catherd report team`): repositories of other projects where
 # the funded team's work counts as upstream work (sync them like any repository).
@@ -192,6 +200,7 @@ class Config:
     traffic: TrafficSettings = field(default_factory=TrafficSettings)  # [traffic]
     sprints: dict[str, Any] = field(default_factory=dict)  # [sprints]: labels, days
     digest: dict[str, Any] = field(default_factory=dict)  # [digest]: url, repositories
+    engine: dict[str, Any] = field(default_factory=dict)  # [engine]: kind, master, lake
 
     @property
     def cache_dir(self) -> Path:
@@ -246,6 +255,7 @@ def load_config(path: Path | None = None, db: Path | None = None) -> Config:
     config.decisions = _table(data, "decisions", path)
     config.sprints = _table(data, "sprints", path)
     config.records = root / str(_table(data, "records", path).get("folder", "records"))
+    config.engine = _table(data, "engine", path)
     upstream = _table(data, "report", path).get("upstream", [])
     if not isinstance(upstream, list) or not all(isinstance(u, str) for u in upstream):
         raise InputError(f'{path}: [report] upstream must be a list such as ["python/cpython"]')

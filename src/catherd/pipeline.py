@@ -312,9 +312,10 @@ def import_gharchive(
     repositories: set[str],
     owners: set[str],
     progress: Callable[[str], None] | None = None,
+    everything: bool = False,
 ) -> ImportResult:
     """Import GH Archive dumps, then bring identity tables up to date (logins, bots)."""
-    result = import_archives(store, paths, repositories, owners, progress)
+    result = import_archives(store, paths, repositories, owners, progress, everything)
     if result.changed:
         with store.transaction():
             store.bump_raw_version()

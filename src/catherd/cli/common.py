@@ -180,6 +180,11 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+def split_names(values: list[str] | None) -> set[str]:
+    """Lower-cased names from options given as comma-separated lists, repeated or not."""
+    return {n.strip().lower() for v in values or [] for n in v.split(",") if n.strip()}
+
+
 def parse_date(value: str | None, option: str) -> date | None:
     if value is None:
         return None

@@ -20,6 +20,7 @@ from catherd.cli import community as community_commands
 from catherd.cli import decisions as decision_commands
 from catherd.cli import demo as demo_commands
 from catherd.cli import digest as digest_commands
+from catherd.cli import ecosystem as ecosystem_commands
 from catherd.cli import imports as import_commands
 from catherd.cli import partners as partner_commands
 from catherd.cli import people as people_commands
@@ -43,6 +44,7 @@ from catherd.cli.common import (
     print_rows,
     reading,
 )
+from catherd.cli.engines import EngineOption, engine_for, export_app
 from catherd.cli.triage import triage as triage_command
 from catherd.config import (
     CONFIG_NAME,
@@ -94,6 +96,8 @@ app.add_typer(decision_commands.app, name="decisions")
 app.add_typer(traffic_commands.app, name="traffic")
 app.add_typer(sprint_commands.app, name="sprint")
 app.command("digest")(digest_commands.digest)
+app.add_typer(export_app, name="export")
+app.add_typer(ecosystem_commands.app, name="ecosystem")
 console = LazyConsole()
 
 
@@ -427,10 +431,11 @@ def metrics(
     db: DbOption = None,
     config_file: ConfigOption = None,
     as_json: JsonOption = False,
+    engine: EngineOption = None,
 ) -> None:
     """List the metrics, or compute one."""
     from catherd.metrics import REGISTRY, Params
-    from catherd.metrics.runner import run_metric
+    from catherd.metrics.runner import get_metric, run_metric
 
     if name is None:
         listing = [m.describe() for m in REGISTRY.values()]
@@ -449,9 +454,10 @@ def metrics(
     params = Params(
         parse_date(since, "--since"), parse_date(until, "--until"), by, repo, include_bots
     )
+    get_metric(name)  # an unknown name fails before any engine starts
     config = load_config(config_file, db)
-    with reading(config.db) as store:
-        rows = run_metric(store, name, params)
+    with engine_for(config, engine) as (_, where):
+        rows = run_metric(where, name, params)
     if as_json:
         emit_json(
             {

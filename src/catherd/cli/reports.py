@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from catherd.cli.common import ConfigOption, DbOption, LazyConsole, guarded, parse_date, reading
+from catherd.cli.engines import EngineOption, engine_for
 from catherd.config import Config, load_config
 from catherd.errors import InputError
 
@@ -46,9 +47,10 @@ def report(
     ] = "public",
     db: DbOption = None,
     config_file: ConfigOption = None,
+    engine: EngineOption = None,
 ) -> None:
     """Write the community report: index.html (self-contained, charts as inline SVG) and
-    report.md."""
+    report.md. Its metrics run on the engine chosen (--engine)."""
     if ctx.invoked_subcommand is not None:
         return
     from catherd.metrics import Params
@@ -56,7 +58,9 @@ def report(
 
     config = load_config(config_file, db)
     params = Params(parse_date(since, "--since"), parse_date(until, "--until"), by)
-    with reading(config.db) as store:
+    with engine_for(config, engine) as (store, _):
+        if store is None:
+            raise InputError(f"{config.db}: the report reads the store too: none here")
         paths = write_report(
             store, output, project_name(config, store), params, audience, config.overrides,
             config.mailmap,

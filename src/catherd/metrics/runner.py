@@ -1,13 +1,17 @@
-"""Run a registered metric on a store and return plain rows (empty periods filled in).
+"""Run a registered metric on an engine and return plain rows (empty periods filled in).
 
 Metrics are ibis expressions over *unbound* tables (a name and a schema): they compile to
-SQL once and run on whichever connection or cursor the caller holds, so a web request does
-not pay for introspecting the store, and the same expression can be compiled for another
-engine.
+SQL once per engine dialect and run on whichever connection or cursor the caller holds, so a
+web request does not pay for introspecting the store. Given a store, a metric runs on it
+(DuckDB) unless a command chose another engine for its metrics (``on_engine``); given an
+engine (Spark over the lake), it runs there. Both answer the same rows.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -16,6 +20,8 @@ from typing import Any
 import ibis
 import pyarrow as pa
 
+from catherd.engine.base import Engine
+from catherd.engine.embedded import DuckDBEngine
 from catherd.errors import InputError
 from catherd.metrics.base import (
     PERIOD_MONTHS,
@@ -43,6 +49,7 @@ TABLES = (
     "contributions", "commits", "commit_files", "repo_commits", "people", "organisations",
     *(f"gh_{name}" for name in GITHUB_TABLES),
 )  # fmt: skip
+REPOSITORIES = "repositories"  # read to find the repository --repo names
 # Every store of one schema version has the same tables: their schemas are read once.
 _SCHEMAS: dict[int, dict[str, ibis.Schema]] = {}
 
@@ -55,46 +62,75 @@ class Scope:
     github_slug: str | None = None
 
 
-def run_metric(store: Store, name: str, params: Params) -> list[dict[str, Any]]:
-    """Compute metric ``name``; period metrics get a row for every period, empty or not."""
+_ENGINE: ContextVar[Engine | None] = ContextVar("catherd_metrics_engine", default=None)
+
+
+@contextmanager
+def on_engine(engine: Engine) -> Iterator[Engine]:
+    """Inside this block, metrics asked of a store run on ``engine`` (a report on Spark)."""
+    token = _ENGINE.set(engine)
+    try:
+        yield engine
+    finally:
+        _ENGINE.reset(token)
+
+
+def engine_of(where: Store | Engine) -> Engine:
+    """The engine metrics asked of ``where`` run on."""
+    if isinstance(where, Engine):
+        return where
+    return _ENGINE.get() or DuckDBEngine(where)
+
+
+def run_metric(
+    where: Store | Engine, name: str, params: Params, scope: Scope | None = None
+) -> list[dict[str, Any]]:
+    """Compute metric ``name``; period metrics get a row for every period, empty or not.
+
+    ``scope`` gives the repository outright (else ``params.repository`` names it).
+    """
     chosen = get_metric(name)
-    _read_schemas(store)
-    sql, schema = compiled(name, params, _scope(store, params))
+    engine = engine_of(where)
+    _read_schemas(engine)
+    sql, schema = compiled(engine.dialect, name, params, scope or _scope(engine, params))
     # the types ibis promises (DuckDB sums integers as 128-bit decimals)
-    rows: list[dict[str, Any]] = store.con.sql(sql).to_arrow_table().cast(schema).to_pylist()
+    rows: list[dict[str, Any]] = engine.arrow(sql).cast(schema).to_pylist()
     if chosen.unit == "period" and rows and params.by != WHOLE:
         rows = _fill_periods(rows, params.by, chosen.zero_fill)
     return rows
 
 
 @lru_cache(maxsize=1024)
-def compiled(name: str, params: Params, scope: Scope) -> tuple[str, pa.Schema]:
-    """Metric ``name`` as DuckDB SQL, and the schema of its answer.
+def compiled(dialect: str, name: str, params: Params, scope: Scope) -> tuple[str, pa.Schema]:
+    """Metric ``name`` as SQL of ``dialect``, and the schema of its answer.
 
     Compiling takes tens of milliseconds, often more than running the query, and depends
     only on the arguments: it is done once per process.
     """
     expression = get_metric(name).function(sources(params, scope))
-    return str(ibis.to_sql(expression, dialect="duckdb")), expression.schema().to_pyarrow()
+    return str(ibis.to_sql(expression, dialect=dialect)), expression.schema().to_pyarrow()
 
 
-def _read_schemas(store: Store) -> None:
+def _read_schemas(engine: Engine) -> None:
     if SCHEMA_VERSION not in _SCHEMAS:
-        backend = ibis.duckdb.from_connection(store.con)
-        _SCHEMAS[SCHEMA_VERSION] = {name: backend.get_schema(name) for name in TABLES}
+        _SCHEMAS[SCHEMA_VERSION] = {name: engine.schema(name) for name in (*TABLES, REPOSITORIES)}
 
 
-def _scope(store: Store, params: Params) -> Scope:
+def _scope(engine: Engine, params: Params) -> Scope:
     if params.repository is None:
         return Scope()
-    found = store.rows(
-        "SELECT repo_id, location, kind FROM repositories WHERE name = ?", [params.repository]
-    )
+    found = engine.arrow(_repository_sql(engine.dialect, params.repository)).to_pylist()
     if not found:
         raise InputError(f"--repo {params.repository!r}: no repository of that name")
     location = found[0]["location"]
     slug = location.removeprefix("github:") if found[0]["kind"] == "github" else None
     return Scope(found[0]["repo_id"], slug)
+
+
+@lru_cache(maxsize=256)
+def _repository_sql(dialect: str, name: str) -> str:
+    r = ibis.table(_SCHEMAS[SCHEMA_VERSION][REPOSITORIES], name=REPOSITORIES)
+    return str(ibis.to_sql(r.filter(r.name == name).select("repo_id", "location", "kind"), dialect))
 
 
 def sources(params: Params, scope: Scope) -> Sources:

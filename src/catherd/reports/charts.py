@@ -99,7 +99,10 @@ def _time_axis(by: str | None, periods: list[str]) -> Any:
     years = int(periods[-1][:4]) - int(periods[0][:4]) if periods else 0
     if by != "year" and years > 4:
         return alt.Axis(format="%Y", tickCount="year", labelOverlap=True, labelSeparation=6)
-    return alt.Axis(format=_AXIS_FORMATS[by], labelOverlap=True, labelSeparation=6)
+    # ticks on period starts only: weekly ticks would print "Mar 2012" four times
+    ticks = {"month": "month", "quarter": {"interval": "month", "step": 3}, "year": "year"}[by]
+    return alt.Axis(format=_AXIS_FORMATS[by], tickCount=ticks, labelOverlap=True,
+                    labelSeparation=6)  # fmt: skip
 
 
 def _lines(

@@ -1,25 +1,20 @@
-"""Read GH Archive hourly dumps (``YYYY-MM-DD-H.json.gz``, one event per line), streaming.
+"""GH Archive hourly dumps (``YYYY-MM-DD-H.json.gz``, one event per line): how to read them.
 
-Each event that concerns issues or pull requests becomes the same records the GitHub API
-gives (so the same views and metrics apply): the issue, pull request, comment or review
-inside the event's ``payload``, with the repository from ``repo.name``. Memory stays
-bounded whatever the file size: lines are read one at a time and handed on in batches.
+DuckDB reads the dumps (gzip-compressed or not) with ``read_json`` and the columns declared
+here. Declared, because inferring a schema from a sample silently drops fields that first
+appear later; ``payload`` and the objects stay JSON, so every field is kept, and ``actor``
+is JSON because it is an object since 2015 and a login before. A line that is not JSON
+becomes a row whose every column is null (``ignore_errors``): it is counted, never fatal.
 
-Events in the pre-2015 GH Archive schema (``repository`` instead of ``repo``, ``actor`` as a
-string) are counted and skipped: their payloads hold ids, not the objects.
+Each event that concerns issues or pull requests holds the same records the GitHub API gives
+(so the same views and metrics apply): the issue, pull request, comment or review inside the
+event's ``payload`` (``RECORDS``), of the repository ``repo.name``. Events in the pre-2015
+schema (``repository`` instead of ``repo``) hold ids, not those objects.
 """
 
 from __future__ import annotations
 
-import gzip
-import io
-import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
-
-from catherd.errors import InputError
 
 # event type -> [(payload key, stored kind, key field)]
 RECORDS: dict[str, list[tuple[str, str, str]]] = {
@@ -33,67 +28,30 @@ RECORDS: dict[str, list[tuple[str, str, str]]] = {
     ],
 }
 
+COLUMNS = {
+    "id": "VARCHAR", "type": "VARCHAR", "actor": "JSON", "repo": "JSON", "org": "JSON",
+    "payload": "JSON", "created_at": "VARCHAR",
+    "repository": "JSON",  # pre-2015
+}  # fmt: skip
+UNREADABLE = " AND ".join(f"{c} IS NULL" for c in COLUMNS)  # how a non-JSON line reads
+
+
+def read_json_sql(files: str, **options: str) -> str:
+    """The ``read_json`` call reading the dumps named by the SQL ``files`` (a parameter)."""
+    columns = ", ".join(f"{name}: '{kind}'" for name, kind in COLUMNS.items())
+    extra = "".join(f", {key} = {value}" for key, value in options.items())
+    return (
+        f"read_json({files}, format = 'newline_delimited', ignore_errors = true, "
+        f"columns = {{{columns}}}{extra})"
+    )
+
 
 @dataclass
 class ArchiveStats:
-    lines: int = 0
+    lines: int = 0  # lines that are not blank
     events: int = 0  # events of the repositories asked for
     records: int = 0
     other_repositories: int = 0
     other_types: int = 0
     old_schema: int = 0
-    bad_lines: list[int] = field(default_factory=list)
-
-
-@dataclass
-class Record:
-    repo: str
-    kind: str
-    key: str
-    payload: dict[str, Any]
-
-
-def open_lines(path: Path) -> Iterator[bytes]:
-    """The lines of a dump, gzip-compressed or not."""
-    with path.open("rb") as raw:
-        magic = raw.read(2)
-    opener = gzip.open if magic == b"\x1f\x8b" else open
-    try:
-        with opener(path, "rb") as handle:
-            yield from io.BufferedReader(handle)  # type: ignore[arg-type]
-    except (OSError, EOFError) as exc:
-        raise InputError(f"{path}: cannot read the dump: {exc}") from exc
-
-
-def read_events(
-    path: Path, wanted: set[str], owners: set[str], stats: ArchiveStats
-) -> Iterator[Record]:
-    """Records of the repositories in ``wanted`` (owner/name) or owned by ``owners``."""
-    for number, line in enumerate(open_lines(path), start=1):
-        stats.lines += 1
-        if not line.strip():
-            continue
-        try:
-            event = json.loads(line)
-        except json.JSONDecodeError:
-            stats.bad_lines.append(number)
-            continue
-        repo = event.get("repo") if isinstance(event, dict) else None
-        if not isinstance(repo, dict):
-            stats.old_schema += 1
-            continue
-        name = str(repo.get("name", ""))
-        if name.lower() not in wanted and name.split("/")[0].lower() not in owners:
-            stats.other_repositories += 1
-            continue
-        stats.events += 1
-        recipe = RECORDS.get(str(event.get("type")))
-        if recipe is None:
-            stats.other_types += 1
-            continue
-        payload = event.get("payload") or {}
-        for field_name, kind, key in recipe:
-            obj = payload.get(field_name)
-            if isinstance(obj, dict) and obj.get(key) is not None:
-                stats.records += 1
-                yield Record(name, kind, str(obj[key]), obj)
+    bad_lines: list[int] = field(default_factory=list)  # numbers among the non-blank lines

@@ -16,6 +16,9 @@ from catherd.errors import InputError, StoreBusy
 from catherd.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 Params = list[Any] | dict[str, Any] | None  # positional ? or named $name parameters
+# DuckDB's memory for bulk imports (it spills to disk beyond): with the interpreter and what
+# DuckDB allocates outside its buffers, an import process stays under 1 GB whatever its input.
+IMPORT_MEMORY_LIMIT = "768MB"
 
 
 class Store:

@@ -23,6 +23,27 @@ from catherd.store.database import Store
 from catherd.store.github_tables import refresh_github_tables
 
 CURSOR_SOURCE = "github"
+
+
+def upsert_sql(rows: str, returning: str) -> str:
+    """Insert or update the raw rows ``rows`` (repo, kind, key, updated_at, fetched_at,
+    payload) selects, by key, each with its item; return ``returning`` of the rows changed.
+
+    A row whose payload did not change is not touched, and an older snapshot (a replayed
+    archive, a late page) never replaces a newer one.
+    """
+    return (
+        "INSERT INTO github_raw (repo, kind, key, updated_at, fetched_at, payload, number) "
+        f"SELECT *, gh_item_number(kind, key, payload) FROM ({rows}) "
+        "ON CONFLICT (repo, kind, key) DO UPDATE SET "
+        "updated_at = excluded.updated_at, fetched_at = excluded.fetched_at, "
+        "payload = excluded.payload, number = excluded.number "
+        "WHERE github_raw.payload::VARCHAR <> excluded.payload::VARCHAR "
+        "AND (github_raw.updated_at IS NULL OR excluded.updated_at IS NULL "
+        f"OR excluded.updated_at >= github_raw.updated_at) RETURNING {returning}"
+    )
+
+
 Progress = Callable[[int, int], None]
 
 
@@ -70,22 +91,8 @@ def upsert_raw(
     })  # fmt: skip
     store.con.register("raw_rows", table)
     try:
-        changed = store.scalar(
-            "SELECT count(DISTINCT key) FROM raw_rows r "
-            "LEFT JOIN github_raw g USING (repo, kind, key) "
-            "WHERE g.key IS NULL OR (g.payload::VARCHAR <> r.payload AND (g.updated_at IS NULL "
-            "OR r.updated_at IS NULL OR r.updated_at >= g.updated_at))"
-        )
-        store.con.execute(
-            "INSERT INTO github_raw SELECT repo, kind, key, updated_at, fetched_at, payload::JSON "
-            "FROM raw_rows ON CONFLICT (repo, kind, key) DO UPDATE SET "
-            "updated_at = excluded.updated_at, fetched_at = excluded.fetched_at, "
-            "payload = excluded.payload "
-            "WHERE github_raw.payload::VARCHAR <> excluded.payload::VARCHAR "
-            # an older snapshot (a replayed archive, a late page) never replaces a newer one
-            "AND (github_raw.updated_at IS NULL OR excluded.updated_at IS NULL "
-            "OR excluded.updated_at >= github_raw.updated_at)"
-        )
+        rows = "SELECT * REPLACE (payload::JSON AS payload) FROM raw_rows"
+        changed = len(store.con.execute(upsert_sql(rows, "key")).fetchall())
     finally:
         store.con.unregister("raw_rows")
     return int(changed)
@@ -115,10 +122,11 @@ def sync_github_repository(
         _sync_listing(store, source, kind, cursor, result, save)
     _sync_events(store, source, cursor, result, save)
     with store.transaction() as con:
-        refresh_github_tables(con)  # which pull requests are stale is read from gh_items
+        # which pull requests are stale is read from gh_items
+        refresh_github_tables(con, source.slug)
     _sync_pulls(store, source, repo_id, result, save)
     with store.transaction() as con:
-        refresh_github_tables(con)
+        refresh_github_tables(con, source.slug)
     result.requests = source.client.requests_made - start_requests
     with store.transaction():
         store.con.execute("UPDATE repositories SET synced_at = ? WHERE repo_id = ?",
