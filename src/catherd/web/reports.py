@@ -5,6 +5,7 @@ team), as HTML, Markdown or PDF, written from the store as of the last sync."""
 from __future__ import annotations
 
 import tempfile
+from functools import partial
 from pathlib import Path
 
 from fastapi import Depends, HTTPException, Request
@@ -24,7 +25,11 @@ MEDIA = {"html": "text/html", "md": "text/markdown", "pdf": "application/pdf"}
 
 def register(site: Site) -> None:
     app, board = site.app, site.board
-    board.warm_ups.append(lambda: report_texts(board, Params(by="quarter")))
+    # both variants: the team's is the one its members download, the public one everyone else's
+    board.warm_ups += [
+        partial(report_texts, board, Params(by="quarter"), audience)
+        for audience in ("public", "team")
+    ]
 
     @app.get("/reports")
     def reports(request: Request, user: User | None = Depends(site.access("reports"))) -> Response:
