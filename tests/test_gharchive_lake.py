@@ -33,22 +33,20 @@ from catherd.engine.reconcile import reconcile
 from catherd.errors import InputError
 from catherd.sources.github.client import GitHubClient
 
-from .conftest import SHARED
-
-ARCHIVE = SHARED / "gharchive"
+from .conftest import recording_file, shared_file
 
 
 def lnav() -> list[str]:
-    return (ARCHIVE / "lnav" / "gharchive_log.jsonl").read_text().splitlines()
+    return shared_file("gharchive", "lnav", "gharchive_log.jsonl").read_text().splitlines()
 
 
 def shapes() -> list[str]:
-    paths = sorted((ARCHIVE / "devstats" / "analysis").glob("**/*.json"))
+    paths = sorted(shared_file("gharchive", "devstats", "analysis").glob("**/*.json"))
     return [json.dumps(json.loads(p.read_text())) for p in paths]
 
 
 def events_api() -> list[str]:
-    recording = SHARED / "github-api" / "pygithub" / "Repository.testGetEvents.txt"
+    recording = recording_file("Repository.testGetEvents")
     return [json.dumps(e) for e in json.loads(read_recording(recording)[0].body)]
 
 

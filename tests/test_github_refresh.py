@@ -20,7 +20,7 @@ from catherd.store.database import Store
 from catherd.store.gharchive_loader import import_archives
 from catherd.store.schema import GITHUB_VIEWS, MIGRATIONS, SCHEMA_VERSION
 
-from .conftest import SHARED, table_digest
+from .conftest import shared_file, table_digest
 from .test_github_client import recording
 from .test_github_sync import pygithub_server
 
@@ -41,10 +41,10 @@ def tables(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
 
 
 def test_item_by_item_refresh_equals_the_views(tmp_path: Path) -> None:
-    lines = (SHARED / "gharchive" / "lnav" / "gharchive_log.jsonl").read_text()
+    lines = shared_file("gharchive", "lnav", "gharchive_log.jsonl").read_text()
     shapes = "".join(
         json.dumps(json.loads(p.read_text())) + "\n"
-        for p in sorted((SHARED / "gharchive/devstats/analysis").glob("*.json"))
+        for p in sorted(shared_file("gharchive", "devstats", "analysis").glob("*.json"))
     )
     events = json.loads(recording("Repository.testGetEvents")[0].body)
     dumps = []

@@ -33,7 +33,7 @@ from catherd.traffic.figures import (
     traffic_totals,
 )
 
-from .conftest import SHARED, table_digest
+from .conftest import SHARED, shared_file, table_digest
 
 APACHE = SHARED / "weblogs" / "elastic-examples" / "apache_logs"
 MATOMO = SHARED / "weblogs" / "matomo-log-analytics"
@@ -60,10 +60,11 @@ OTHER_FORMATS = ["alb.log", "amazon_cloudfront_web.log", "caddy_json.log", "elb.
                  "traefik_json.log"]  # fmt: skip
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(autouse=True, scope="module")
 def _shared_logs() -> None:
-    if not APACHE.exists() or not MATOMO.is_dir():
-        pytest.skip("shared access logs missing")
+    # module scope: it runs before the module's other fixtures, which read the logs too
+    shared_file("weblogs", "elastic-examples", "apache_logs")
+    shared_file("weblogs", "matomo-log-analytics")
 
 
 def load(

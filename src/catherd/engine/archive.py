@@ -48,6 +48,7 @@ from typing import Any
 import duckdb
 import ibis
 
+from catherd.engine.lake import sql_path, write_manifest
 from catherd.errors import InputError
 from catherd.sources.gharchive import UNREADABLE, read_json_sql
 from catherd.store.database import IMPORT_MEMORY_LIMIT
@@ -129,8 +130,12 @@ WITH lines AS (
     FROM judged
 )
 SELECT status, source,
-       {", ".join(f"CASE WHEN status = 'event' THEN {sql} END AS {name}"
-                  for name, sql in _KEPT_COLUMNS.items())}
+       {
+    ", ".join(
+        f"CASE WHEN status = 'event' THEN {sql} END AS {name}"
+        for name, sql in _KEPT_COLUMNS.items()
+    )
+}
 FROM kept
 """
 
@@ -353,7 +358,7 @@ def _import_batch(
         con.execute(
             f"""COPY (SELECT {columns}, (created_at AT TIME ZONE 'UTC')::DATE AS day, n.hour
                       FROM batch b JOIN names n USING (source) WHERE status = 'event')
-                TO '{_sql_path(staging)}' (FORMAT parquet, COMPRESSION zstd,
+                TO '{sql_path(staging)}' (FORMAT parquet, COMPRESSION zstd,
                                             PARTITION_BY (day, hour))"""
         )
         for name, _ in files:  # a dump imported again: its earlier files go
@@ -401,7 +406,7 @@ def _import_batch(
             result.skipped[key] = result.skipped.get(key, 0) + value
         for key, value in repaired.items():
             result.repaired[key] = result.repaired.get(key, 0) + value
-    _write_manifest(folder, manifest)
+    write_manifest(folder / MANIFEST, manifest)
     con.execute("DROP TABLE batch")
 
 
@@ -443,20 +448,9 @@ def _connection(folder: Path) -> duckdb.DuckDBPyConnection:
     con.execute("SET TimeZone = 'UTC'")
     con.execute(f"SET memory_limit = '{IMPORT_MEMORY_LIMIT}'")
     con.execute("SET preserve_insertion_order = false")  # lets DuckDB write in parallel
-    con.execute(f"SET temp_directory = '{_sql_path(folder / '.spill')}'")
+    con.execute(f"SET temp_directory = '{sql_path(folder / '.spill')}'")
     return con
-
-
-def _write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
-    path = folder / MANIFEST
-    temporary = path.with_name(f".{MANIFEST}.{uuid.uuid4().hex[:8]}")
-    temporary.write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
-    os.replace(temporary, path)
 
 
 def _size(location: str) -> int:
     return Path(location).stat().st_size
-
-
-def _sql_path(path: Path) -> str:
-    return str(path).replace("'", "''")

@@ -163,11 +163,11 @@ def export_lake(
                 store, folder, table, columns, previous.get(table.name), partition_rows, result
             )
             tables[table.name] = entry
-            _write_manifest(folder, state)
+            write_manifest(folder / MANIFEST, state)
             result.tables += 1
         state["data_version"] = data_version
         state["exported_at"] = datetime.now(UTC).isoformat()
-        _write_manifest(folder, state)
+        write_manifest(folder / MANIFEST, state)
     finally:
         store.con.execute("COMMIT")
     return result
@@ -217,14 +217,14 @@ def _export_table(
             if partitioned:
                 store.con.execute(
                     f"COPY (SELECT * FROM (SELECT {quoted}, {month} AS month {source}) "
-                    f"WHERE list_contains($months, month)) TO '{_sql_path(staging)}' "
+                    f"WHERE list_contains($months, month)) TO '{sql_path(staging)}' "
                     "(FORMAT parquet, PARTITION_BY (month))",
                     {"months": changed},
                 )
             else:
                 staging.mkdir()
                 store.con.execute(
-                    f"COPY (SELECT {quoted} {source}) TO '{_sql_path(staging / 'part.parquet')}' "
+                    f"COPY (SELECT {quoted} {source}) TO '{sql_path(staging / 'part.parquet')}' "
                     "(FORMAT parquet)"
                 )
             target.mkdir(exist_ok=True)
@@ -253,12 +253,13 @@ def _replace(new: Path, old: Path) -> None:
         os.replace(new, old)
 
 
-def _write_manifest(folder: Path, state: dict[str, Any]) -> None:
-    path = folder / MANIFEST
-    temporary = path.with_name(f".{MANIFEST}.{uuid.uuid4().hex[:8]}")
+def write_manifest(path: Path, state: dict[str, Any]) -> None:
+    """Write a lake's manifest at ``path`` whole or not at all: readers never see half."""
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}")
     temporary.write_text(json.dumps(state, indent=1, sort_keys=True), encoding="utf-8")
     os.replace(temporary, path)
 
 
-def _sql_path(path: Path) -> str:
+def sql_path(path: Path) -> str:
+    """``path`` inside a single-quoted SQL string."""
     return str(path).replace("'", "''")

@@ -74,8 +74,12 @@ SELECT sha, role, identity_id, person_id, org_id, is_bot, contributed_at FROM (
     JOIN people p USING (person_id)
 )
 WHERE contributed_at IS NOT NULL
--- a co-author who is also the author (another of their addresses) counts once, as author
-QUALIFY row_number() OVER (PARTITION BY sha, person_id ORDER BY role = 'author' DESC) = 1
+-- a co-author who is also the author (another of their addresses) counts once, as author;
+-- between two co-author addresses of one person, the same one every time (the lake's
+-- re-export and every rebuild must see the same rows)
+QUALIFY row_number() OVER (
+    PARTITION BY sha, person_id ORDER BY role = 'author' DESC, identity_id
+) = 1
 """
 
 ANONYMOUS = "Anonymous contributor"
