@@ -24,8 +24,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # tests.replay: the one reader of API recordings
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 ARCHIVE = SHARED / "gharchive"
 
@@ -43,7 +41,7 @@ ODD_SHARES = {"old": 0.002, "float_id": 0.002, "push_without_commits": 0.01,
 
 def real_events() -> list[dict[str, Any]]:
     """Every real event of the shared data, in the 2015+ schema."""
-    from tests.replay import read_recording
+    from catherd.demo.replay import read_recording  # the one reader of API recordings
 
     events = [json.loads(line) for line in (ARCHIVE / "lnav" / "gharchive_log.jsonl").open()]
     for path in sorted((ARCHIVE / "devstats" / "analysis").glob("*.json")):
