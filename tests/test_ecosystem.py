@@ -36,7 +36,7 @@ from catherd.pipeline import refresh_identities
 from catherd.store.database import Store
 from catherd.store.gharchive_loader import import_archives
 
-from .conftest import SHARED, same
+from .conftest import same, shared_file
 from .test_github_client import recording
 from .test_partners import partners_store
 
@@ -69,7 +69,8 @@ def world(tmp_path_factory: pytest.TempPathFactory, ingested: dict[str, Path]) -
     store = partners_store(folder / "s.duckdb", ingested["networkx"])
     config = Config(root=folder, db=store.path, organisations=organisations)
     refresh_identities(store, config, force=True)
-    lnav = [json.loads(line) for line in (SHARED / "gharchive/lnav/gharchive_log.jsonl").open()]
+    lnav_lines = shared_file("gharchive", "lnav", "gharchive_log.jsonl").open()
+    lnav = [json.loads(line) for line in lnav_lines]
     pygithub = json.loads(recording("Repository.testGetEvents")[0].body)
     synthetic = []
     for n, event in enumerate(lnav):
@@ -193,7 +194,7 @@ def test_health_is_every_metric_per_repository_on_both_engines(
     assert same(on_spark, [a for a in answers if a["repository"] == "PyGithub/PyGithub"])
     # repositories known only from GH Archive imported into the store: their GitHub
     # activity, and no commits (not the store's)
-    lnav = SHARED / "gharchive/lnav/gharchive_log.jsonl"
+    lnav = shared_file("gharchive", "lnav", "gharchive_log.jsonl")
     import_archives(store, [lnav], set(), set(), everything=True)
     duck = DuckDBEngine(store)
     pulls = {e["repo"]["name"] for e in world["events"][50:100]

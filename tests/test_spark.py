@@ -40,7 +40,7 @@ from catherd.store.gharchive_loader import import_archives
 from catherd.store.github_loader import upsert_raw
 from catherd.store.github_tables import refresh_github_tables
 
-from .conftest import SHARED, same
+from .conftest import same, shared_file
 from .test_github_client import recording
 from .test_github_sync import pygithub_server
 
@@ -55,9 +55,10 @@ PARAMS = (
 def archive_dumps(folder: Path) -> tuple[list[Path], set[str]]:
     """lnav's hour and devstats' shapes as dump files, and every repository they name."""
     hour = folder / "2024-01-01-15.json.gz"
-    hour.write_bytes(gzip.compress((SHARED / "gharchive/lnav/gharchive_log.jsonl").read_bytes()))
-    events = [json.loads(p.read_text()) for p in (SHARED / "gharchive/devstats/analysis").glob(
-        "*.json")]  # fmt: skip
+    lnav = shared_file("gharchive", "lnav", "gharchive_log.jsonl")
+    hour.write_bytes(gzip.compress(lnav.read_bytes()))
+    analysis = sorted(shared_file("gharchive", "devstats", "analysis").glob("*.json"))
+    events = [json.loads(p.read_text()) for p in analysis]
     shapes = folder / "shapes.jsonl"
     shapes.write_text("".join(json.dumps(e) + "\n" for e in events))
     names = {json.loads(line)["repo"]["name"] for line in gzip.decompress(hour.read_bytes())
