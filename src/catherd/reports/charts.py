@@ -82,6 +82,8 @@ def _plural(kind: str) -> str:
 
 
 _AXIS_FORMATS = {"month": "%b %Y", "quarter": "Q%q %Y", "year": "%Y"}
+# ticks on period starts only: weekly ticks would print "Mar 2012" four times
+_AXIS_TICKS = {"month": "month", "quarter": {"interval": "month", "step": 3}, "year": "year"}
 
 
 def current_period(by: str, today: date | None = None) -> date:
@@ -98,11 +100,10 @@ def _time_axis(by: str | None, periods: list[str]) -> Any:
         return alt.Undefined
     years = int(periods[-1][:4]) - int(periods[0][:4]) if periods else 0
     if by != "year" and years > 4:
-        return alt.Axis(format="%Y", tickCount="year", labelOverlap=True, labelSeparation=6)
-    # ticks on period starts only: weekly ticks would print "Mar 2012" four times
-    ticks = {"month": "month", "quarter": {"interval": "month", "step": 3}, "year": "year"}[by]
-    return alt.Axis(format=_AXIS_FORMATS[by], tickCount=ticks, labelOverlap=True,
-                    labelSeparation=6)  # fmt: skip
+        label, ticks = "%Y", _AXIS_TICKS["year"]
+    else:
+        label, ticks = _AXIS_FORMATS[by], _AXIS_TICKS[by]
+    return alt.Axis(format=label, tickCount=ticks, labelOverlap=True, labelSeparation=6)
 
 
 def _lines(
